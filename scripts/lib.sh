@@ -57,3 +57,21 @@ in_env() {
   rm -f "$envfile"
   return $rc
 }
+
+# rootfs_apt_install PKG...: install Debian packages into the sid root (no-op natively or when
+# already there). The mirror's sid snapshot may carry an expired Release date; accept it.
+rootfs_apt_install() {
+  # shellcheck disable=SC1090
+  . "$ENV_FILE"
+  [ "$DEV_MODE" = rootfs ] || return 0
+  local missing=() pkg
+  for pkg in "$@"; do
+    chroot "$ROOTFS" dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} into the root filesystem"
+  in_env sh -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null' \
+    sh "${missing[@]}"
+}
