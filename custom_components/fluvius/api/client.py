@@ -1,0 +1,451 @@
+"""FluviusClient: the public entry point (login, measurements, peaks, probe)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+import logging
+import os
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from .auth import TokenManager
+from .brussels import day_span_utc, local_range, local_today, month_end, utc_range
+from .errors import (
+    FluviusMeterNotAccessibleError,
+    FluviusNoDataError,
+    FluviusPayloadError,
+    FluviusTokenRejectedError,
+)
+from .granularity import MeterDialect, export_dialects, import_dialects, judge_days, meter_key
+from .models import (
+    ClientStats,
+    GranularityCapability,
+    Interval,
+    MeterProbe,
+    MeterType,
+    MonthlyPeak,
+    Resolution,
+)
+from .parsing import (
+    ParsedPeriods,
+    load_json,
+    merge_intervals,
+    merge_peaks,
+    parse_legacy_measurements,
+    parse_legacy_peaks,
+    parse_measurements,
+    parse_peaks,
+)
+from .security import checked_url, mask_ean
+from .transport import Response, Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORTAL = "https://mijn.fluvius.be"
+PORTAL_ENV = "FLUVIUS_PORTAL_URL"
+_API = "/verbruik/api"
+_MAX_STEPS = 2000  # guard against a server that keeps changing its mind
+_NO_ACCESS = "this account has no access to the meter"
+
+
+class _EndpointMissing(FluviusMeterNotAccessibleError):
+    """404/410 from a data endpoint: try the legacy one (internal, caught by the client)."""
+
+
+class _RangeRejected(FluviusPayloadError):
+    """400 on a data request: the range is too long for this code (internal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Meter:
+    """One meter being worked on: its identity and what was learnt about it."""
+
+    ean: str
+    serial: str
+    dialect: MeterDialect
+
+    @property
+    def key(self) -> str:
+        return meter_key(self.ean, self.serial)
+
+    @property
+    def serial_param(self) -> dict[str, str]:
+        """meterSerialNumber, left out when the serial is not known."""
+        return {"meterSerialNumber": self.serial} if self.serial else {}
+
+
+def _months(first: date, last: date) -> list[date]:
+    """First days of the months from `first`'s month to `last`'s month."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + timedelta(days=1)
+    return months
+
+
+def _step(steps: int) -> int:
+    if steps >= _MAX_STEPS:
+        raise FluviusPayloadError("the portal keeps changing the ranges it accepts")
+    return steps + 1
+
+
+class FluviusClient:
+    """Async client for the Mijn Fluvius portal. No Home Assistant dependency."""
+
+    def __init__(
+        self,
+        email: str,
+        password: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        portal_url: str | None = None,
+        request_timeout: float = 30.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        raw_portal = portal_url or os.environ.get(PORTAL_ENV) or DEFAULT_PORTAL
+        self._portal = checked_url(raw_portal, what="portal URL").origin()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._transport = Transport(timeout=request_timeout, clock=self._clock)
+        self._tokens = TokenManager(self._transport, self._portal, email, password, self._clock)
+        self._session = session
+        self._own_session: aiohttp.ClientSession | None = None
+        self._meters: dict[str, MeterDialect] = {}
+        self._judge_locks: dict[str, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------ account and state
+
+    async def login(self) -> None:
+        """Full login now (also lifts the block left by rejected credentials)."""
+        await self._tokens.login()
+
+    def set_password(self, password: str) -> None:
+        """New password from the user; lifts the block left by rejected credentials."""
+        self._tokens.set_password(password)
+
+    def export_tokens(self) -> dict[str, Any] | None:
+        """Token state to persist (holds secrets: store it like a password)."""
+        return self._tokens.export()
+
+    def import_tokens(self, data: dict[str, Any]) -> None:
+        """Adopt persisted token state; malformed data or another account's is ignored."""
+        self._tokens.import_(data)
+
+    def export_dialects(self) -> dict[str, Any]:
+        """What was learnt about each meter (codes, range limits, legacy), as plain data."""
+        return export_dialects(self._meters)
+
+    def import_dialects(self, data: dict[str, Any]) -> None:
+        """Adopt learnt meter dialects; unreadable entries are skipped and relearnt."""
+        self._meters.update(import_dialects(data))
+
+    def capabilities(self, ean: str, serial: str) -> list[GranularityCapability]:
+        """Granularity codes found usable for a meter, finest first (diagnostics)."""
+        dialect = self._meters.get(meter_key(ean, serial))
+        return dialect.measurements.capabilities() if dialect else []
+
+    @property
+    def stats(self) -> ClientStats:
+        counters = self._transport.counters
+        return ClientStats(
+            counters.requests, counters.logins, counters.refreshes, counters.last_login
+        )
+
+    async def close(self) -> None:
+        """Close the data session if this client created it."""
+        if self._own_session is not None:
+            await self._own_session.close()
+            self._own_session = None
+
+    # ------------------------------------------------------------ public data calls
+
+    async def measurements(
+        self,
+        ean: str,
+        serial: str,
+        start: date,
+        end: date,
+        resolution: Resolution = Resolution.QUARTER_HOUR,
+    ) -> list[Interval]:
+        """Intervals of Brussels local days start..end inclusive, sorted, aware UTC.
+
+        The resolution is the finest the meter offers that is not finer than `resolution`.
+        """
+        end = min(end, local_today(self._clock()))
+        if start > end:
+            return []
+        meter = self._meter(ean, serial)
+
+        async def run() -> list[Interval]:
+            target = await self._judged(meter, resolution, start, end)
+            if target is None:
+                _LOGGER.debug("No published data for %s to judge from", mask_ean(ean))
+                return []
+            return await self._fetch(meter, target, resolution, start, end)
+
+        return await self._with_legacy_fallback(meter, run)
+
+    async def peaks(self, ean: str, serial: str, start: date, end: date) -> list[MonthlyPeak]:
+        """Monthly offtake peaks (capacity tariff) of the months touching start..end."""
+        meter = self._meter(ean, serial)
+        if meter.dialect.meter_type is MeterType.GAS:
+            return []  # the capacity tariff is electricity only
+        today = local_today(self._clock())
+        months = _months(start, min(end, today))
+        limit = meter.dialect.peak_months
+        batches: list[list[MonthlyPeak]] = []
+        index = steps = 0
+        while index < len(months):
+            steps = _step(steps)
+            count = limit.next_length(len(months) - index)
+            first, last = months[index], min(month_end(months[index + count - 1]), today)
+            try:
+                batches.append(await self._peaks_request(meter, first, last))
+            except _RangeRejected:
+                if count <= 1:
+                    raise FluviusPayloadError("peaks: the portal refuses even one month") from None
+                limit.record_fail(count)
+                continue
+            limit.record_ok(count)
+            index += count
+        wanted = set(months)
+        return [peak for peak in merge_peaks(batches) if peak.month in wanted]
+
+    async def probe(self, ean: str, serial: str) -> MeterProbe:
+        """Log in and look at recent published days: meter type, finest resolution, legacy."""
+        await self._tokens.access_token()
+        meter = self._meter(ean, serial)
+        day = local_today(self._clock()) - timedelta(days=4)
+
+        async def run() -> Resolution | None:
+            return await self._judged(meter, Resolution.QUARTER_HOUR, day, day)
+
+        resolution = await self._with_legacy_fallback(meter, run)
+        meter_type = meter.dialect.meter_type
+        if resolution is None or meter_type is None:
+            raise FluviusNoDataError(f"no recent data published for meter {mask_ean(ean)} yet")
+        return MeterProbe(meter_type, resolution, meter.dialect.legacy)
+
+    # ------------------------------------------------------------ discovery and chunking
+
+    def _meter(self, ean: str, serial: str) -> _Meter:
+        ean, serial = ean.strip(), serial.strip()
+        dialect = self._meters.setdefault(meter_key(ean, serial), MeterDialect())
+        return _Meter(ean, serial, dialect)
+
+    async def _with_legacy_fallback[T](self, meter: _Meter, run: Callable[[], Awaitable[T]]) -> T:
+        """Run against the current endpoint; on 404/410 switch the meter to legacy for good."""
+        dialect = meter.dialect
+        if dialect.legacy:
+            return await self._run_legacy(run)
+        try:
+            return await run()
+        except _EndpointMissing:
+            _LOGGER.debug("History endpoint gone for %s; trying legacy", mask_ean(meter.ean))
+        dialect.legacy = True
+        try:
+            return await self._run_legacy(run)
+        except BaseException:
+            dialect.legacy = False  # the legacy endpoint did not prove itself: conclude nothing
+            raise
+
+    @staticmethod
+    async def _run_legacy[T](run: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await run()
+        except _EndpointMissing:
+            raise FluviusMeterNotAccessibleError(_NO_ACCESS) from None
+
+    async def _judged(
+        self, meter: _Meter, wanted: Resolution, start: date, end: date
+    ) -> Resolution | None:
+        """Judge untested codes (once per meter) and return the resolution to fetch in."""
+        lock = self._judge_locks.setdefault(meter.key, asyncio.Lock())
+        async with lock:
+            dialect = meter.dialect.measurements
+            if dialect.unjudged():
+                await self._judge(meter, judge_days(start, end, local_today(self._clock())))
+            if not dialect.unjudged() and not dialect.usable():
+                meter.dialect.forget_codes()  # every code refused: judge afresh next time
+                raise FluviusPayloadError("no granularity code is accepted for this meter")
+            return dialect.best_resolution(wanted)
+
+    async def _judge(self, meter: _Meter, days: list[date]) -> None:
+        """One-day requests per code. An empty answer proves nothing, unless another code
+        had data for the same day."""
+        dialect = meter.dialect.measurements
+        pending = dialect.unjudged()
+        for day in days:
+            empty: list[str] = []
+            had_data = False
+            for code in pending:
+                known = dialect.codes[code]
+                try:
+                    parsed = await self._measure_request(meter, code, day, day)
+                except _RangeRejected:
+                    known.record_fail(1)
+                    continue
+                if not parsed.intervals:
+                    empty.append(code)
+                    continue
+                had_data = True
+                known.limit.record_ok(1)
+                known.resolution = parsed.resolution
+                known.unsupported = parsed.resolution is None
+            if had_data:
+                for code in empty:
+                    dialect.codes[code].unsupported = True
+                return
+            pending = empty
+        _LOGGER.debug("Judging inconclusive: no data on the %d days tried", len(days))
+
+    async def _fetch(
+        self, meter: _Meter, target: Resolution, wanted: Resolution, start: date, end: date
+    ) -> list[Interval]:
+        """Walk start..end in chunks as long as the chosen code accepts, learning as we go."""
+        dialect = meter.dialect.measurements
+        batches: list[list[Interval]] = []
+        cursor, steps = start, 0
+        while cursor <= end:
+            steps = _step(steps)
+            code = dialect.choose(target)
+            if code is None:  # every code of that resolution failed: take the next best
+                best = dialect.best_resolution(wanted)
+                if best is None:
+                    raise FluviusPayloadError("no granularity code delivers data any more")
+                target = best
+                continue
+            known = dialect.codes[code]
+            length = known.limit.next_length((end - cursor).days + 1)
+            last = cursor + timedelta(days=length - 1)
+            try:
+                parsed = await self._measure_request(meter, code, cursor, last)
+            except _RangeRejected:
+                known.record_fail(length)
+                continue
+            known.limit.record_ok(length)
+            if parsed.resolution not in (None, known.resolution):
+                # The code changed meaning: keep the data, choose afresh for what is left.
+                _LOGGER.debug("Code %s now delivers %s", code, parsed.resolution)
+                known.resolution = parsed.resolution
+            batches.append(parsed.intervals)
+            cursor = last + timedelta(days=1)
+        return merge_intervals(batches, *day_span_utc(start, end))
+
+    # ------------------------------------------------------------ single requests
+
+    async def _measure_request(
+        self, meter: _Meter, code: str, first: date, last: date
+    ) -> ParsedPeriods:
+        dialect = meter.dialect
+        if dialect.legacy:
+            history_from, history_until = utc_range(first, last)
+            params = {"granularity": code, "asServiceProvider": "false"}
+            endpoint, what = "consumption-histories", "consumption history"
+        else:
+            history_from, history_until = local_range(first, last)
+            params = {"granularity": code, "asServiceProvider": "false", **meter.serial_param}
+            endpoint, what = "meter-measurement-history", "measurement history"
+        params |= {"historyFrom": history_from, "historyUntil": history_until}
+        payload = await self._get(endpoint, meter.ean, params, what)
+        parsed = self._parse_measurements(meter, payload, dialect.meter_type)
+        if dialect.meter_type is None and parsed.meter_type is not None:
+            dialect.meter_type = parsed.meter_type
+            if parsed.meter_type is MeterType.GAS:  # registers depend on the type
+                parsed = self._parse_measurements(meter, payload, MeterType.GAS)
+        return parsed
+
+    @staticmethod
+    def _parse_measurements(
+        meter: _Meter, payload: Any, meter_type: MeterType | None
+    ) -> ParsedPeriods:
+        if meter.dialect.legacy:
+            return parse_legacy_measurements(payload, meter.serial, meter_type)
+        return parse_measurements(payload, meter_type)
+
+    async def _peaks_request(self, meter: _Meter, first: date, last: date) -> list[MonthlyPeak]:
+        """One spikes request, on the legacy endpoint if the current one is gone."""
+        dialect = meter.dialect
+        if not dialect.legacy_peaks:
+            history_from, history_until = local_range(first, last)
+            params = {
+                "historyFrom": history_from,
+                "historyUntil": history_until,
+                "asServiceProvider": "false",
+                **meter.serial_param,
+            }
+            try:
+                payload = await self._get(
+                    "meter-measurement-spikes", meter.ean, params, "measurement spikes"
+                )
+                return parse_peaks(payload)
+            except _EndpointMissing:
+                _LOGGER.debug("Spikes endpoint gone for %s; trying legacy", mask_ean(meter.ean))
+        history_from, history_until = utc_range(first, last)
+        params = {
+            "historyFrom": history_from,
+            "historyUntil": history_until,
+            "granularity": "3",
+            "asServiceProvider": "false",
+        }
+        try:
+            payload = await self._get("consumption-spikes", meter.ean, params, "consumption spikes")
+        except _EndpointMissing:
+            dialect.legacy_peaks = False
+            raise FluviusMeterNotAccessibleError(_NO_ACCESS) from None
+        dialect.legacy_peaks = True
+        return parse_legacy_peaks(payload, meter.serial)
+
+    def _data_session(self) -> aiohttp.ClientSession:
+        if self._session is not None:
+            return self._session
+        if self._own_session is None or self._own_session.closed:
+            # Data calls need no cookies; a dummy jar keeps nothing between calls.
+            self._own_session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        return self._own_session
+
+    async def _get(self, endpoint: str, ean: str, params: dict[str, str], what: str) -> Any:
+        """GET a data endpoint with the bearer token; one renewal on 401."""
+        # Quoted as one path segment: odd input yields a 404, never another URL.
+        url = self._portal.with_path(f"{_API}/{endpoint}/{quote(ean, safe='')}", encoded=True)
+        token = await self._tokens.access_token()
+        resp = await self._send(url, params, token, what)
+        if resp.status == 401:
+            _LOGGER.debug("%s answered 401; renewing the token once", what)
+            token = await self._tokens.renew_after_rejection(token)
+            resp = await self._send(url, params, token, what)
+            if resp.status == 401:
+                raise FluviusTokenRejectedError(f"{what}: the portal refuses a renewed token")
+        self._check_status(resp, what)
+        return load_json(resp.body, what)
+
+    async def _send(self, url: URL, params: dict[str, str], token: str, what: str) -> Response:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        resp = await self._transport.request(
+            self._data_session(),
+            "GET",
+            url,
+            what=what,
+            params=params,
+            headers=headers,
+            allow_redirects=False,
+        )
+        _LOGGER.debug("%s [%s] answered %s", what, params.get("granularity", "-"), resp.status)
+        return resp
+
+    def _check_status(self, resp: Response, what: str) -> None:
+        self._transport.check_common(resp, what)
+        if resp.status == 200:
+            return
+        if resp.status == 400:
+            raise _RangeRejected(f"{what}: range refused (HTTP 400)")
+        if resp.status == 403:
+            raise FluviusMeterNotAccessibleError(f"{what}: {_NO_ACCESS}")
+        if resp.status in (404, 410):
+            raise _EndpointMissing(f"{what}: endpoint answered {resp.status}")
+        raise FluviusPayloadError(f"{what}: unexpected HTTP status {resp.status}")
