@@ -1,0 +1,35 @@
+"""Constants of the Fluvius integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+DOMAIN: Final = "fluvius"
+
+CONF_EAN: Final = "ean"
+CONF_METER_SERIAL: Final = "meter_serial"
+CONF_METER_TYPE: Final = "meter_type"
+CONF_DIALECTS: Final = "dialects"
+CONF_HISTORY_DAYS: Final = "history_days"
+
+DEFAULT_HISTORY_DAYS: Final = 365
+# How far back the "days of history" option may reach. Mijn Fluvius shows the
+# measurement history of a digital meter for (at most) the last three calendar
+# years; asking for more only yields empty answers. This is our documented
+# ceiling, not a value the portal announces.
+MAX_HISTORY_DAYS: Final = 3 * 365
+
+CONFIGURATION_URL: Final = "https://mijn.fluvius.be/"
+MANUFACTURER: Final = "Fluvius"
+
+# All calendar arithmetic on Fluvius data happens in Brussels time, whatever
+# Home Assistant's own time zone is.
+BRUSSELS: Final = ZoneInfo("Europe/Brussels")
+
+# The coordinator ticks every hour, but only talks to Fluvius when data is due
+# (see coordinator.py for the schedule).
+UPDATE_INTERVAL: Final = timedelta(hours=1)
+
+STORAGE_VERSION: Final = 1

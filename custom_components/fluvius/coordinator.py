@@ -1,0 +1,543 @@
+"""Data update coordinator and shared account handling for Fluvius."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+import hashlib
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from .api.client import FluviusClient
+from .api.errors import (
+    FluviusAuthError,
+    FluviusError,
+    FluviusMeterNotAccessibleError,
+    FluviusRateLimitError,
+)
+from .api.models import Interval, MeterType, MonthlyPeak, Register, Resolution
+from .const import (
+    BRUSSELS,
+    CONF_DIALECTS,
+    CONF_EAN,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
+    DOMAIN,
+    STORAGE_VERSION,
+    UPDATE_INTERVAL,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type FluviusConfigEntry = ConfigEntry[FluviusCoordinator]
+
+DATA_ACCOUNTS: HassKey[AccountRegistry] = HassKey(DOMAIN)
+
+# Days re-read once a day, to pick up revisions of provisional values.
+REREAD_DAYS = 8
+# Intervals kept in memory (and handed to listeners) beyond the re-read window.
+RETAIN_DAYS = REREAD_DAYS + 2
+# Local hour after which the daily re-read happens even if no new day arrived.
+REREAD_FALLBACK_HOUR = 21
+
+
+def mask(value: str) -> str:
+    """Show only the last four characters of an identifier (EAN, serial)."""
+    return f"…{value[-4:]}"
+
+
+def account_key(email: str, password: str) -> tuple[str, str]:
+    """Key under which entries share one client: same e-mail and same password."""
+    return (email.strip().casefold(), password)
+
+
+def account_fingerprint(email: str) -> str:
+    """A stable, non-reversible tag of the account a token belongs to."""
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationSchedule:
+    """When Fluvius publishes a day's data and how we look for it.
+
+    Day D is first looked for on day D + ``delay_days`` at ``first_hour`` local time
+    (a little before the usual publication time, so that new data is picked up within
+    one polling interval). While a due day is still missing we look every
+    ``retry_every`` ticks; after ``patience`` of waiting we slow down to
+    ``slow_retry_every`` to keep the daily request budget when Fluvius is late.
+    """
+
+    delay_days: int
+    first_hour: int
+    patience: timedelta
+    slow_retry_every: timedelta
+    # Hour of the local day at which a measurement day starts (gas days start at 06:00).
+    day_start_hour: int
+
+
+# Electricity day D is published on D+1 around 07:00 Brussels time; gas day G (06:00 to
+# 06:00) about three days later, also around 07:00. We start looking an hour early.
+SCHEDULES: dict[MeterType, PublicationSchedule] = {
+    MeterType.ELECTRICITY: PublicationSchedule(
+        delay_days=1,
+        first_hour=6,
+        patience=timedelta(hours=3),
+        slow_retry_every=timedelta(hours=4),
+        day_start_hour=0,
+    ),
+    MeterType.GAS: PublicationSchedule(
+        delay_days=3,
+        first_hour=6,
+        patience=timedelta(hours=3),
+        slow_retry_every=timedelta(hours=4),
+        day_start_hour=6,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """Register totals of one complete measurement day."""
+
+    day: date
+    values: Mapping[Register, float]
+    final: bool
+
+    def value(self, register: Register) -> float | None:
+        """Total of one register, or None when the meter does not have it."""
+        return self.values.get(register)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchBatch:
+    """What one call to the measurement endpoint brought back."""
+
+    start: date
+    end: date
+    intervals: tuple[Interval, ...]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FluviusData:
+    """Everything the entities (and the statistics/event modules) read."""
+
+    meter_type: MeterType
+    # Recent intervals by UTC start, native resolution, at most RETAIN_DAYS old.
+    intervals: Mapping[datetime, Interval]
+    days: Mapping[date, DayTotals]
+    latest_day: DayTotals | None
+    peaks: Mapping[date, MonthlyPeak]
+    newest_data: datetime | None
+    # The measurement fetches made by the update that produced this object.
+    fetches: tuple[FetchBatch, ...] = ()
+    peaks_fetched: bool = False
+    updated_at: datetime | None = None
+
+    def peak_for(self, month: date) -> MonthlyPeak | None:
+        """The peak of the month containing ``month``."""
+        return self.peaks.get(month.replace(day=1))
+
+
+@dataclass(slots=True)
+class FluviusAccount:
+    """One client (and token) shared by every entry of the same account."""
+
+    key: tuple[str, str]
+    client: FluviusClient
+    fingerprint: str
+    refs: int = 0
+    auth_failed: bool = False
+    stores: dict[str, Store[dict[str, Any]]] = field(default_factory=dict)
+    saved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What is persisted per entry: token state and the discovered dialect."""
+        return {
+            "account": self.fingerprint,
+            "tokens": self.client.export_tokens(),
+            "dialects": self.client.export_dialects(),
+        }
+
+    async def async_persist(self) -> None:
+        """Save token state and dialect to every member entry's store, when changed."""
+        snapshot = self.snapshot()
+        for entry_id, store in self.stores.items():
+            if self.saved.get(entry_id) != snapshot:
+                await store.async_save(snapshot)
+                self.saved[entry_id] = snapshot
+
+
+@dataclass(slots=True)
+class AccountRegistry:
+    """Reference-counted clients, one per account, in hass.data."""
+
+    accounts: dict[tuple[str, str], FluviusAccount] = field(default_factory=dict)
+    # Token state handed over by a config flow that just logged in, so that the
+    # new entry does not log in a second time.
+    handoff: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Accounts whose credentials were rejected: no login until the user re-authenticates.
+    failed: set[tuple[str, str]] = field(default_factory=set)
+
+
+def entry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The per-entry store of token state and dialect."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+
+
+def registry(hass: HomeAssistant) -> AccountRegistry:
+    """The account registry, created on first use."""
+    if (reg := hass.data.get(DATA_ACCOUNTS)) is None:
+        reg = hass.data[DATA_ACCOUNTS] = AccountRegistry()
+    return reg
+
+
+def create_client(hass: HomeAssistant, email: str, password: str) -> FluviusClient:
+    """A client using Home Assistant's shared session for data requests."""
+    return FluviusClient(
+        email,
+        password,
+        session=async_get_clientsession(hass),
+        clock=dt_util.utcnow,
+    )
+
+
+async def async_acquire_account(hass: HomeAssistant, entry: FluviusConfigEntry) -> FluviusAccount:
+    """Get (or create) the shared client of this entry's account and register the entry."""
+    reg = registry(hass)
+    email: str = entry.data[CONF_EMAIL]
+    key = account_key(email, entry.data[CONF_PASSWORD])
+    store = entry_store(hass, entry.entry_id)
+    stored = await store.async_load() or {}
+    fingerprint = account_fingerprint(email)
+    if stored.get("account") != fingerprint:
+        # Written for another account (e-mail changed by reconfigure): ignore it.
+        stored = {}
+
+    password: str = entry.data[CONF_PASSWORD]
+    handoff_tokens = (reg.handoff.pop(key, None) or {}).get("tokens")
+    tokens = None
+    if (account := reg.accounts.get(key)) is None:
+        client = create_client(hass, email, password)
+        account = FluviusAccount(key=key, client=client, fingerprint=fingerprint)
+        reg.accounts[key] = account
+        # Fresh tokens of a config flow that just logged in beat stored ones.
+        tokens = handoff_tokens or stored.get("tokens")
+    elif account.auth_failed and key not in reg.failed:
+        # The user re-authenticated with the same password (e.g. after finishing a
+        # verification step on the portal): lift the client's block on logging in.
+        account.client.set_password(password)
+        tokens = handoff_tokens
+    if tokens:
+        account.client.import_tokens(tokens)
+        _LOGGER.debug("Reusing token state for %s", entry.title)
+
+    for dialects in (entry.data.get(CONF_DIALECTS), stored.get("dialects")):
+        if dialects:
+            account.client.import_dialects(dialects)
+
+    account.auth_failed = key in reg.failed
+    account.refs += 1
+    account.stores[entry.entry_id] = store
+    if stored:
+        account.saved[entry.entry_id] = stored
+    return account
+
+
+async def async_release_account(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
+    """Unregister the entry; close the client when no entry uses it any more."""
+    reg = registry(hass)
+    account = entry.runtime_data.account
+    await account.async_persist()
+    account.stores.pop(entry.entry_id, None)
+    account.saved.pop(entry.entry_id, None)
+    account.refs -= 1
+    if account.refs <= 0:
+        if reg.accounts.get(account.key) is account:
+            del reg.accounts[account.key]
+        await account.client.close()
+
+
+def local_day_bounds(day: date, start_hour: int) -> tuple[datetime, datetime]:
+    """UTC start and end of one measurement day (a local day may last 23 or 25 h)."""
+    start = datetime.combine(day, time(start_hour), BRUSSELS)
+    end = datetime.combine(day + timedelta(days=1), time(start_hour), BRUSSELS)
+    return dt_util.as_utc(start), dt_util.as_utc(end)
+
+
+def month_start(day: date) -> date:
+    """First day of the month of ``day``."""
+    return day.replace(day=1)
+
+
+class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
+    """Polls one meter's measurements and monthly peaks, only when data is due."""
+
+    config_entry: FluviusConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FluviusConfigEntry, account: FluviusAccount
+    ) -> None:
+        """Initialise the coordinator for one meter."""
+        self.account = account
+        self.ean: str = entry.data[CONF_EAN]
+        self.serial: str = entry.data[CONF_METER_SERIAL]
+        self.meter_type = MeterType(entry.data[CONF_METER_TYPE])
+        self.schedule = SCHEDULES[self.meter_type]
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"Fluvius meter {mask(self.ean)}",
+            update_interval=UPDATE_INTERVAL,
+            always_update=False,
+        )
+        self._intervals: dict[datetime, Interval] = {}
+        self._peaks: dict[date, MonthlyPeak] = {}
+        self._last_reread: date | None = None
+        self._peaks_month: date | None = None
+        self._missing_since: datetime | None = None
+        self._missing_day: date | None = None
+        self._last_attempt: datetime | None = None
+
+    @property
+    def client(self) -> FluviusClient:
+        """The (shared) API client."""
+        return self.account.client
+
+    # ------------------------------------------------------------------ schedule
+
+    def local_now(self, now: datetime) -> datetime:
+        """``now`` in Brussels time."""
+        return now.astimezone(BRUSSELS)
+
+    def expected_day(self, now: datetime) -> date:
+        """The newest measurement day that may be published by ``now``."""
+        local = self.local_now(now) - timedelta(hours=self.schedule.first_hour)
+        return local.date() - timedelta(days=self.schedule.delay_days)
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """UTC bounds of one measurement day of this meter."""
+        return local_day_bounds(day, self.schedule.day_start_hour)
+
+    def complete_days(self) -> dict[date, DayTotals]:
+        """Totals of every day fully covered by the retained intervals."""
+        by_day: dict[date, list[Interval]] = {}
+        for interval in self._intervals.values():
+            local = (interval.start.astimezone(BRUSSELS)) - timedelta(
+                hours=self.schedule.day_start_hour
+            )
+            by_day.setdefault(local.date(), []).append(interval)
+        days: dict[date, DayTotals] = {}
+        for day, intervals in by_day.items():
+            start, end = self.day_bounds(day)
+            covered = sum(
+                (i.end - i.start for i in intervals if i.start >= start and i.end <= end),
+                timedelta(),
+            )
+            if covered < end - start:
+                continue
+            totals: dict[Register, float] = {}
+            for interval in intervals:
+                for register, reading in interval.readings.items():
+                    totals[register] = totals.get(register, 0.0) + reading.value
+            days[day] = DayTotals(
+                day=day,
+                values={r: round(v, 3) for r, v in totals.items()},
+                final=all(i.final for i in intervals),
+            )
+        return days
+
+    def newest_complete_day(self) -> date | None:
+        """The newest day we hold completely."""
+        days = self.complete_days()
+        return max(days) if days else None
+
+    def measurements_due(self, now: datetime) -> tuple[date, date] | None:
+        """The day range to ask for new data, or None when nothing is due."""
+        expected = self.expected_day(now)
+        newest = self.newest_complete_day()
+        if newest is not None and newest >= expected:
+            self._missing_since = None
+            return None
+        if self._missing_since is None or self._missing_day != expected:
+            # A new day is due: look hourly again, however late the previous one was.
+            self._missing_since = now
+            self._missing_day = expected
+        if (
+            self._last_attempt is not None
+            and now - self._missing_since > self.schedule.patience
+            and now - self._last_attempt < self.schedule.slow_retry_every
+        ):
+            return None
+        first = expected - timedelta(days=REREAD_DAYS - 1)
+        if newest is not None and newest >= first:
+            first = newest + timedelta(days=1)
+        return first, expected
+
+    def reread_due(self, now: datetime) -> tuple[date, date] | None:
+        """The window to re-read for revisions, once a local day, or None."""
+        today = self.local_now(now).date()
+        if self._last_reread == today:
+            return None
+        expected = self.expected_day(now)
+        return expected - timedelta(days=REREAD_DAYS - 1), expected
+
+    def peaks_due(self, now: datetime, new_data: bool) -> bool:
+        """Peaks are fetched when new measurements arrived or the month changed."""
+        if self.meter_type is not MeterType.ELECTRICITY:
+            return False
+        return new_data or self._peaks_month != month_start(self.local_now(now).date())
+
+    # ------------------------------------------------------------------ fetching
+
+    async def async_fetch_measurements(self, start: date, end: date) -> FetchBatch:
+        """Fetch one day range (Brussels days, inclusive) at the finest resolution."""
+        fetch_end = end + timedelta(days=1) if self.schedule.day_start_hour else end
+        intervals = await self.client.measurements(
+            self.ean, self.serial, start, fetch_end, resolution=Resolution.QUARTER_HOUR
+        )
+        _LOGGER.debug("%s: fetched %d intervals for %s..%s", self.name, len(intervals), start, end)
+        return FetchBatch(
+            start=start, end=end, intervals=tuple(intervals), fetched_at=dt_util.utcnow()
+        )
+
+    async def async_fetch_peaks(self, now: datetime) -> list[MonthlyPeak]:
+        """Fetch the monthly peaks of the previous and the current month."""
+        today = self.local_now(now).date()
+        start = month_start(month_start(today) - timedelta(days=1))
+        peaks = await self.client.peaks(self.ean, self.serial, start, today)
+        _LOGGER.debug("%s: fetched %d monthly peaks", self.name, len(peaks))
+        return peaks
+
+    def _merge(self, batch: FetchBatch) -> bool:
+        """Merge fetched intervals; True when anything new or changed arrived."""
+        changed = False
+        for interval in batch.intervals:
+            if self._intervals.get(interval.start) != interval:
+                self._intervals[interval.start] = interval
+                changed = True
+        return changed
+
+    def _prune(self, now: datetime) -> None:
+        """Forget intervals older than the retained window."""
+        oldest = self.expected_day(now) - timedelta(days=RETAIN_DAYS)
+        cutoff, _ = self.day_bounds(oldest)
+        for start in [s for s in self._intervals if s < cutoff]:
+            del self._intervals[start]
+
+    async def _async_poll(self, now: datetime) -> FluviusData | None:
+        """Fetch whatever is due; None when nothing was due."""
+        fetches: list[FetchBatch] = []
+        new_data = False
+
+        if (due := self.measurements_due(now)) is not None:
+            self._last_attempt = now
+            fetches.append(batch := await self.async_fetch_measurements(*due))
+            new_data = self._merge(batch)
+
+        if (reread := self.reread_due(now)) is not None:
+            start, end = reread
+            if fetches:
+                end = min(end, fetches[0].start - timedelta(days=1))
+            if start > end:
+                # The fetch above already covered the whole window.
+                self._last_reread = self.local_now(now).date()
+            elif self._window_ready(now):
+                fetches.append(batch := await self.async_fetch_measurements(start, end))
+                new_data = self._merge(batch) or new_data
+                self._last_reread = self.local_now(now).date()
+
+        peaks_fetched = False
+        if self.peaks_due(now, new_data):
+            for peak in await self.async_fetch_peaks(now):
+                self._peaks[peak.month] = peak
+            self._peaks_month = month_start(self.local_now(now).date())
+            peaks_fetched = True
+
+        if not fetches and not peaks_fetched and self.data is not None:
+            return None
+        return self._build_data(now, tuple(fetches), peaks_fetched)
+
+    def _window_ready(self, now: datetime) -> bool:
+        """Re-read once the day's new data is in, or late in the day regardless.
+
+        Revisions are published together with new days, so the re-read waits for the
+        day's publication instead of running at midnight.
+        """
+        local = self.local_now(now)
+        if local.hour >= REREAD_FALLBACK_HOUR:
+            return True
+        newest = self.newest_complete_day()
+        return (
+            local.hour >= self.schedule.first_hour
+            and newest is not None
+            and newest >= self.expected_day(now)
+        )
+
+    def _build_data(
+        self, now: datetime, fetches: tuple[FetchBatch, ...], peaks_fetched: bool
+    ) -> FluviusData:
+        """A new immutable snapshot for the entities and listeners."""
+        self._prune(now)
+        days = self.complete_days()
+        newest_end = max((i.end for i in self._intervals.values()), default=None)
+        if newest_end is None and self.data is not None:
+            newest_end = self.data.newest_data
+        return FluviusData(
+            meter_type=self.meter_type,
+            intervals=dict(self._intervals),
+            days=days,
+            latest_day=days[max(days)] if days else None,
+            peaks=dict(self._peaks),
+            newest_data=newest_end,
+            fetches=fetches,
+            peaks_fetched=peaks_fetched,
+            updated_at=now,
+        )
+
+    async def _async_update_data(self) -> FluviusData:
+        """Fetch due data, translating client errors for Home Assistant."""
+        if self.account.auth_failed:
+            # Another entry of this account already hit an authentication error:
+            # never try to log in again before the user re-authenticates.
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+        now = dt_util.utcnow()
+        try:
+            data = await self._async_poll(now)
+        except FluviusAuthError as err:
+            self.account.auth_failed = True
+            registry(self.hass).failed.add(self.account.key)
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except FluviusRateLimitError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                retry_after=err.retry_after,
+            ) from err
+        except FluviusMeterNotAccessibleError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="meter_not_found"
+            ) from err
+        except FluviusError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": type(err).__name__},
+            ) from err
+        finally:
+            await self.account.async_persist()
+        return self.data if data is None else data

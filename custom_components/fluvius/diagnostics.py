@@ -1,0 +1,145 @@
+"""Diagnostics of the Fluvius integration, with every identifier redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+import re
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_EAN, CONF_METER_SERIAL
+from .coordinator import FluviusConfigEntry, mask
+
+EAN_PATTERN = re.compile(r"(?<!\d)54\d{16}(?!\d)")
+
+TO_REDACT = {
+    CONF_EMAIL,
+    CONF_PASSWORD,
+    CONF_EAN,
+    CONF_METER_SERIAL,
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "tokens",
+    "cookie",
+    "cookies",
+    "serial",
+    "serial_number",
+    "unique_id",
+    "title",
+}
+
+
+def _plain(value: Any) -> Any:
+    """Make dataclasses, enums and dates JSON friendly."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def _scrub(value: Any, secrets: dict[str, str]) -> Any:
+    """Replace every occurrence of an identifier, also inside keys and longer strings."""
+    if isinstance(value, dict):
+        return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret, replacement in secrets.items():
+            if secret and secret in value:
+                value = value.replace(secret, replacement)
+    return value
+
+
+def _own_dialect(dialects: dict[str, Any], ean: str) -> dict[str, Any]:
+    """Only this meter's part of the (shared) client's dialect knowledge."""
+    meters = dialects.get("meters")
+    if not isinstance(meters, dict):
+        return dialects
+    return {
+        **dialects,
+        "meters": {k: v for k, v in meters.items() if str(k).startswith(f"{ean}:")},
+    }
+
+
+def _mask_eans(value: Any) -> Any:
+    """Mask any Belgian EAN left anywhere (keys included)."""
+    if isinstance(value, dict):
+        return {_mask_eans(k): _mask_eans(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_eans(v) for v in value]
+    if isinstance(value, str):
+        return EAN_PATTERN.sub(lambda m: mask(m.group(0)), value)
+    return value
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: FluviusConfigEntry
+) -> dict[str, Any]:
+    """Entry, coordinator summary, discovered dialect and request counters."""
+    coordinator = entry.runtime_data
+    client = coordinator.client
+    data = coordinator.data
+    summary: dict[str, Any] = {
+        "meter_type": coordinator.meter_type,
+        "last_update_success": coordinator.last_update_success,
+        "last_exception": type(coordinator.last_exception).__name__
+        if coordinator.last_exception
+        else None,
+        "update_interval": str(coordinator.update_interval),
+        "account_entries": coordinator.account.refs,
+        "auth_failed": coordinator.account.auth_failed,
+    }
+    if data is not None:
+        summary |= {
+            "latest_day": data.latest_day,
+            "complete_days": sorted(data.days),
+            "retained_intervals": len(data.intervals),
+            "newest_data": data.newest_data,
+            "peaks": data.peaks,
+            "updated_at": data.updated_at,
+            "last_fetches": [
+                {"start": f.start, "end": f.end, "intervals": len(f.intervals)}
+                for f in data.fetches
+            ],
+        }
+    tokens = client.export_tokens() or {}
+    diagnostics = {
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            TO_REDACT,
+        ),
+        "coordinator": summary,
+        "dialects": _own_dialect(client.export_dialects(), coordinator.ean),
+        "client_stats": client.stats,
+        "token_state": {"present": bool(tokens)},
+    }
+    secrets = {
+        coordinator.ean: mask(coordinator.ean),
+        coordinator.serial: mask(coordinator.serial),
+        coordinator.serial.upper(): mask(coordinator.serial),
+        entry.data[CONF_EMAIL]: "**REDACTED**",
+        entry.data[CONF_PASSWORD]: "**REDACTED**",
+    }
+    for name in ("access_token", "refresh_token", "id_token"):
+        if isinstance(token := tokens.get(name), str) and token:
+            secrets[token] = "**REDACTED**"
+    return _mask_eans(_scrub(async_redact_data(_plain(diagnostics), TO_REDACT), secrets))

@@ -1,0 +1,201 @@
+"""Sensors of the Fluvius integration: day values, monthly peak, data freshness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .api.models import MeterType, Register
+from .const import BRUSSELS
+from .coordinator import DayTotals, FluviusConfigEntry, FluviusCoordinator, FluviusData
+from .entity import FluviusEntity
+
+# Coordinator-based: the coordinator serialises all requests.
+PARALLEL_UPDATES = 0
+
+CONSUMPTION = (Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW, Register.CONSUMPTION_SINGLE)
+INJECTION = (Register.INJECTION_HIGH, Register.INJECTION_LOW, Register.INJECTION_SINGLE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluviusSensorEntityDescription(SensorEntityDescription):
+    """Describes one Fluvius sensor."""
+
+    value_fn: Callable[[FluviusData], float | datetime | None]
+    attrs_fn: Callable[[FluviusData], Mapping[str, Any] | None] = lambda _: None
+    # Created only when the meter reports this register (None: always created).
+    register: Register | None = None
+
+
+def _day_attrs(data: FluviusData) -> Mapping[str, Any] | None:
+    """The measurement day the value belongs to."""
+    if (day := data.latest_day) is None:
+        return None
+    return {"day": day.day.isoformat(), "final": day.final}
+
+
+def _register_value(register: Register) -> Callable[[FluviusData], float | None]:
+    def value(data: FluviusData) -> float | None:
+        return None if data.latest_day is None else data.latest_day.value(register)
+
+    return value
+
+
+def _net_usage(data: FluviusData) -> float | None:
+    """Consumption minus injection over every register of the latest day."""
+    day: DayTotals | None = data.latest_day
+    if day is None:
+        return None
+    consumed = [v for r in CONSUMPTION if (v := day.value(r)) is not None]
+    injected = [v for r in INJECTION if (v := day.value(r)) is not None]
+    if not consumed and not injected:
+        return None
+    return round(sum(consumed) - sum(injected), 3)
+
+
+def _current_peak(data: FluviusData) -> float | None:
+    peak = data.peak_for(dt_util.utcnow().astimezone(BRUSSELS).date())
+    return None if peak is None else peak.power_kw
+
+
+def _peak_attrs(data: FluviusData) -> Mapping[str, Any] | None:
+    peak = data.peak_for(dt_util.utcnow().astimezone(BRUSSELS).date())
+    if peak is None:
+        return None
+    return {
+        "month": peak.month.isoformat(),
+        "start": peak.start.isoformat(),
+        "end": peak.end.isoformat(),
+    }
+
+
+def _day_energy(key: str, register: Register) -> FluviusSensorEntityDescription:
+    # No state_class: the value belongs to a past day and arrives late; recording it
+    # as a long-term statistic at poll time would book it in the wrong hour. Correctly
+    # timed statistics are imported separately.
+    return FluviusSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=_register_value(register),
+        attrs_fn=_day_attrs,
+        register=register,
+    )
+
+
+NEWEST_DATA = FluviusSensorEntityDescription(
+    key="newest_data",
+    translation_key="newest_data",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda data: data.newest_data,
+)
+
+ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
+    _day_energy("consumption_high", Register.CONSUMPTION_HIGH),
+    _day_energy("consumption_low", Register.CONSUMPTION_LOW),
+    _day_energy("injection_high", Register.INJECTION_HIGH),
+    _day_energy("injection_low", Register.INJECTION_LOW),
+    FluviusSensorEntityDescription(
+        key="net_usage",
+        translation_key="net_usage",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=_net_usage,
+        attrs_fn=_day_attrs,
+    ),
+    FluviusSensorEntityDescription(
+        key="monthly_peak",
+        translation_key="monthly_peak",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        value_fn=_current_peak,
+        attrs_fn=_peak_attrs,
+    ),
+    NEWEST_DATA,
+)
+
+# Single-register meters report consumption/injection without a tariff split.
+ELECTRICITY_SINGLE_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
+    _day_energy("consumption_single", Register.CONSUMPTION_SINGLE),
+    _day_energy("injection_single", Register.INJECTION_SINGLE),
+)
+
+GAS_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
+    FluviusSensorEntityDescription(
+        key="gas_volume",
+        translation_key="gas_volume",
+        device_class=SensorDeviceClass.GAS,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        suggested_display_precision=3,
+        value_fn=_register_value(Register.GAS_VOLUME),
+        attrs_fn=_day_attrs,
+    ),
+    FluviusSensorEntityDescription(
+        key="gas_energy",
+        translation_key="gas_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=_register_value(Register.GAS_ENERGY),
+        attrs_fn=_day_attrs,
+    ),
+    NEWEST_DATA,
+)
+
+
+def _descriptions(coordinator: FluviusCoordinator) -> list[FluviusSensorEntityDescription]:
+    """Gas sensors, or the electricity registers this meter actually has."""
+    if coordinator.meter_type is MeterType.GAS:
+        return list(GAS_SENSORS)
+    seen = {r for day in coordinator.data.days.values() for r in day.values}
+    dual = not seen or bool(seen & {Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW})
+    return [
+        d
+        for d in (*ELECTRICITY_SENSORS, *ELECTRICITY_SINGLE_SENSORS)
+        if d.register is None or (d.register in seen if d in ELECTRICITY_SINGLE_SENSORS else dual)
+    ]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FluviusConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors of one meter."""
+    coordinator = entry.runtime_data
+    async_add_entities(
+        FluviusSensor(coordinator, description) for description in _descriptions(coordinator)
+    )
+
+
+class FluviusSensor(FluviusEntity, SensorEntity):
+    """A value derived from the meter's latest data."""
+
+    entity_description: FluviusSensorEntityDescription
+
+    @property
+    def native_value(self) -> float | datetime | None:
+        """The latest value."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The day or quarter-hour the value belongs to."""
+        return self.entity_description.attrs_fn(self.coordinator.data)
