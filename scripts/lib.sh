@@ -30,11 +30,17 @@ write_passthrough_env() {
 }
 
 # in_env CMD ARGS...: run CMD from the repository root inside the project environment.
+# With IN_ENV_EXEC=1 the shell is replaced by CMD, so signals sent to it reach CMD.
 in_env() {
   env_ready || die "environment not set up: run scripts/setup"
   # shellcheck disable=SC1090
   . "$ENV_FILE"
+  local run=()
+  [ "${IN_ENV_EXEC:-}" = 1 ] && run=(exec)
   if [ "$DEV_MODE" = native ]; then
+    if [ ${#run[@]} -gt 0 ]; then
+      cd "$REPO" && PATH="$DEV_VENV/bin:$PATH" VIRTUAL_ENV="$DEV_VENV" exec "$@"
+    fi
     (cd "$REPO" && PATH="$DEV_VENV/bin:$PATH" VIRTUAL_ENV="$DEV_VENV" "$@")
     return
   fi
@@ -42,14 +48,15 @@ in_env() {
   envfile=$(mktemp)
   write_passthrough_env >"$envfile"
   # A private mount namespace: every mount vanishes with the process, none is left behind.
-  unshare -m --propagation private sh -c '
+  # unshare, sh and chroot all exec, so CMD ends up with this process's PID.
+  "${run[@]}" unshare -m --propagation private sh -c '
     root=$1; repo=$2; envfile=$3; shift 3
     mount --bind "$repo" "$root/src" &&
     mount -t proc proc "$root/proc" &&
     mount --rbind /dev "$root/dev" &&
     mount -t sysfs sys "$root/sys" &&
     mount -t tmpfs tmpfs "$root/tmp" &&
-    cp "$envfile" "$root/tmp/.passenv" || exit 97
+    cp "$envfile" "$root/tmp/.passenv" && rm -f "$envfile" || exit 97
     exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
       PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin VIRTUAL_ENV=/opt/venv \
       /bin/bash -c ". /tmp/.passenv; cd /src && exec \"\$@\"" bash "$@"

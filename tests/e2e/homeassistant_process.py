@@ -1,0 +1,185 @@
+"""Run a real Home Assistant process against the simulator (demo and browser tests).
+
+Everything here is plain asyncio + aiohttp so that `scripts/develop` and the end-to-end test
+share one implementation: write a config directory, start `python -m homeassistant`, wait for
+its HTTP API, and finish onboarding with a documented demo user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import signal
+import sys
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[2]
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+# The demo Home Assistant user created by onboarding (documented in README.md).
+HA_USER = "demo"
+HA_PASSWORD = "demo-fluvius"
+HA_NAME = "Demo"
+
+CONFIGURATION_YAML = """\
+# Development configuration for scripts/develop (template: tests/e2e/homeassistant_process.py).
+homeassistant:
+  name: Fluvius demo
+  latitude: 51.05
+  longitude: 3.72
+  elevation: 10
+  unit_system: metric
+  time_zone: Europe/Brussels
+  country: BE
+  currency: EUR
+  language: en
+
+{integrations}
+
+logger:
+  default: warning
+  logs:
+    custom_components.fluvius: debug
+
+# Written at each start with the chosen address and port.
+http: !include http.yaml
+"""
+# The browser test needs only what its pages use; the demo gets the full default set.
+LEAN_INTEGRATIONS = "frontend:\nconfig:\nenergy:\nhistory:\nlogbook:\nrecorder:\nsearch:"
+DEFAULT_INTEGRATIONS = "default_config:"
+
+
+def prepare_config(config_dir: Path, *, lean: bool = False) -> None:
+    """Create the config directory with our integration linked in from this checkout."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    yaml = config_dir / "configuration.yaml"
+    if not yaml.exists():
+        integrations = LEAN_INTEGRATIONS if lean else DEFAULT_INTEGRATIONS
+        yaml.write_text(CONFIGURATION_YAML.format(integrations=integrations))
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "fluvius"
+    target = os.path.relpath(REPO / "custom_components" / "fluvius", custom)
+    if link.is_symlink() and os.readlink(link) != target:
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(target)
+
+
+@dataclass
+class HomeAssistantProcess:
+    """A running `python -m homeassistant` and how to reach it."""
+
+    process: asyncio.subprocess.Process
+    url: str
+
+    async def stop(self, timeout: float = 60) -> None:
+        """Ask Home Assistant to stop (SIGTERM), then kill it if it hangs."""
+        if self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def start_homeassistant(
+    config_dir: Path, *, port: int, portal_url: str, log_file: Path | None = None
+) -> HomeAssistantProcess:
+    """Start Home Assistant on 127.0.0.1:port with the portal pointed at the simulator."""
+    (config_dir / "http.yaml").write_text(f"server_host: 127.0.0.1\nserver_port: {port}\n")
+    env = dict(os.environ, FLUVIUS_PORTAL_URL=portal_url)
+    # Home Assistant installs missing requirements with uv, which ignores the system CA
+    # bundle unless told; machines behind a TLS proxy need it.
+    if os.path.exists(CA_BUNDLE):  # noqa: ASYNC240 - one stat before a process start
+        env.setdefault("SSL_CERT_FILE", CA_BUNDLE)
+        env.setdefault("UV_NATIVE_TLS", "1")
+    stdout = log_file.open("ab") if log_file else None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "homeassistant",
+        "--config",
+        str(config_dir),
+        env=env,
+        stdout=stdout,
+        stderr=asyncio.subprocess.STDOUT if stdout else None,
+    )
+    if stdout:
+        stdout.close()
+    return HomeAssistantProcess(process=process, url=f"http://127.0.0.1:{port}")
+
+
+async def wait_until_up(ha: HomeAssistantProcess, timeout: float = 600) -> None:
+    """Wait until the HTTP API answers (the first start installs the frontend's deps)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            if ha.process.returncode is not None:
+                raise RuntimeError(f"Home Assistant exited with {ha.process.returncode}")
+            try:
+                async with session.get(f"{ha.url}/api/onboarding", timeout=5) as resp:
+                    if resp.status in (200, 401, 404):
+                        return
+            except aiohttp.ClientError, TimeoutError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("Home Assistant did not come up")
+            await asyncio.sleep(1)
+
+
+async def onboard(ha: HomeAssistantProcess) -> None:
+    """Finish onboarding through Home Assistant's own API, once, with the demo user."""
+    client_id = f"{ha.url}/"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{ha.url}/api/onboarding") as resp:
+            if resp.status != 200:
+                return  # onboarding already finished: the view is gone
+            steps = {step["step"]: step["done"] for step in await resp.json()}
+        if not steps.get("user"):
+            body = {
+                "client_id": client_id,
+                "name": HA_NAME,
+                "username": HA_USER,
+                "password": HA_PASSWORD,
+                "language": "en",
+            }
+            async with session.post(f"{ha.url}/api/onboarding/users", json=body) as resp:
+                resp.raise_for_status()
+                code = (await resp.json())["auth_code"]
+        else:
+            code = await _login_code(session, ha, client_id)
+        form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+        async with session.post(f"{ha.url}/auth/token", data=form) as resp:
+            resp.raise_for_status()
+            token = (await resp.json())["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for step, body in (
+            ("core_config", None),
+            ("analytics", None),
+            ("integration", {"client_id": client_id, "redirect_uri": f"{ha.url}/?auth_callback=1"}),
+        ):
+            if steps.get(step):
+                continue
+            async with session.post(
+                f"{ha.url}/api/onboarding/{step}", json=body or {}, headers=headers
+            ) as resp:
+                if resp.status not in (200, 403):  # 403: step already done
+                    resp.raise_for_status()
+
+
+async def _login_code(
+    session: aiohttp.ClientSession, ha: HomeAssistantProcess, client_id: str
+) -> str:
+    """Log the demo user in through the login flow API and return an auth code."""
+    body = {"client_id": client_id, "handler": ["homeassistant", None], "redirect_uri": client_id}
+    async with session.post(f"{ha.url}/auth/login_flow", json=body) as resp:
+        flow_id = (await resp.json())["flow_id"]
+    creds = {"username": HA_USER, "password": HA_PASSWORD, "client_id": client_id}
+    async with session.post(f"{ha.url}/auth/login_flow/{flow_id}", json=creds) as resp:
+        return (await resp.json())["result"]
