@@ -5,6 +5,8 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
+from .api.models import MeterType
+from .const import CONF_EAN, CONF_METER_TYPE
 from .coordinator import (
     FluviusConfigEntry,
     FluviusCoordinator,
@@ -12,8 +14,9 @@ from .coordinator import (
     async_release_account,
     entry_store,
 )
+from .statistics import FluviusStatistics
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
@@ -28,6 +31,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
         raise
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # History import runs in the background: startup and the config flow never wait for it.
+    coordinator.async_start_backfill()
     return True
 
 
@@ -40,5 +45,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Forget the entry's stored token state and dialect."""
+    """Forget the entry's stored token state, dialect and imported statistics."""
     await entry_store(hass, entry.entry_id).async_remove()
+    meter_type = MeterType(entry.data[CONF_METER_TYPE])
+    FluviusStatistics(hass, entry.data[CONF_EAN], meter_type, "").async_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -9,9 +10,9 @@ import hashlib
 import logging
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
@@ -27,16 +28,21 @@ from .api.errors import (
     FluviusRateLimitError,
 )
 from .api.models import Interval, MeterType, MonthlyPeak, Register, Resolution
+from .backfill import StatisticsBackfill
 from .const import (
     BRUSSELS,
     CONF_DIALECTS,
     CONF_EAN,
+    CONF_HISTORY_DAYS,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
+    DEFAULT_HISTORY_DAYS,
     DOMAIN,
     STORAGE_VERSION,
     UPDATE_INTERVAL,
 )
+from .peaks import CAPACITY_MONTHS
+from .statistics import FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -310,6 +316,27 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         self._missing_since: datetime | None = None
         self._missing_day: date | None = None
         self._last_attempt: datetime | None = None
+        self.statistics = FluviusStatistics(
+            hass, self.ean, self.meter_type, f"{self.meter_type.value} {mask(self.ean)}"
+        )
+        self.backfill = StatisticsBackfill(
+            account.client,
+            self.ean,
+            self.serial,
+            self.statistics,
+            entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
+            on_progress=self.async_update_listeners,
+        )
+        self._backfill_task: asyncio.Task[None] | None = None
+
+    @callback
+    def async_start_backfill(self) -> None:
+        """Run (or resume) the statistics backfill in the background, unless it runs."""
+        if self.backfill.done or (self._backfill_task and not self._backfill_task.done()):
+            return
+        self._backfill_task = self.config_entry.async_create_background_task(
+            self.hass, self.backfill.async_run_safely(), f"{DOMAIN} backfill {mask(self.ean)}"
+        )
 
     @property
     def client(self) -> FluviusClient:
@@ -414,9 +441,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         )
 
     async def async_fetch_peaks(self, now: datetime) -> list[MonthlyPeak]:
-        """Fetch the monthly peaks of the previous and the current month."""
+        """Fetch the monthly peaks the capacity tariff averages (this month and 11 before)."""
         today = self.local_now(now).date()
-        start = month_start(month_start(today) - timedelta(days=1))
+        start = month_start(today)
+        for _ in range(CAPACITY_MONTHS - 1):
+            start = month_start(start - timedelta(days=1))
         peaks = await self.client.peaks(self.ean, self.serial, start, today)
         _LOGGER.debug("%s: fetched %d monthly peaks", self.name, len(peaks))
         return peaks
@@ -516,6 +545,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         now = dt_util.utcnow()
         try:
             data = await self._async_poll(now)
+            if data is not None:
+                await self.backfill.async_ingest(
+                    (batch.start, list(batch.intervals)) for batch in data.fetches
+                )
         except FluviusAuthError as err:
             self.account.auth_failed = True
             registry(self.hass).failed.add(self.account.key)
@@ -540,4 +573,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             ) from err
         finally:
             await self.account.async_persist()
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            # A backfill stopped by a portal error resumes once the portal answers again.
+            self.async_start_backfill()
         return self.data if data is None else data

@@ -12,7 +12,13 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorEntityDescription,
 )
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfVolume,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -21,6 +27,7 @@ from .api.models import MeterType, Register
 from .const import BRUSSELS
 from .coordinator import DayTotals, FluviusConfigEntry, FluviusCoordinator, FluviusData
 from .entity import FluviusEntity
+from .peaks import capacity_tariff
 
 # Coordinator-based: the coordinator serialises all requests.
 PARALLEL_UPDATES = 0
@@ -81,6 +88,16 @@ def _peak_attrs(data: FluviusData) -> Mapping[str, Any] | None:
     }
 
 
+def _capacity_value(data: FluviusData) -> float | None:
+    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
+    return None if tariff is None else tariff.average_kw
+
+
+def _capacity_attrs(data: FluviusData) -> Mapping[str, Any] | None:
+    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
+    return None if tariff is None else {"months": tariff.months}
+
+
 def _day_energy(key: str, register: Register) -> FluviusSensorEntityDescription:
     # No state_class: the value belongs to a past day and arrives late; recording it
     # as a long-term statistic at poll time would book it in the wrong hour. Correctly
@@ -128,7 +145,24 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         value_fn=_current_peak,
         attrs_fn=_peak_attrs,
     ),
+    FluviusSensorEntityDescription(
+        key="capacity_tariff",
+        translation_key="capacity_tariff",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        value_fn=_capacity_value,
+        attrs_fn=_capacity_attrs,
+    ),
     NEWEST_DATA,
+)
+
+BACKFILL_PROGRESS = SensorEntityDescription(
+    key="backfill_progress",
+    translation_key="backfill_progress",
+    native_unit_of_measurement=PERCENTAGE,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    suggested_display_precision=0,
 )
 
 # Single-register meters report consumption/injection without a tariff split.
@@ -181,7 +215,13 @@ async def async_setup_entry(
     """Create the sensors of one meter."""
     coordinator = entry.runtime_data
     async_add_entities(
-        FluviusSensor(coordinator, description) for description in _descriptions(coordinator)
+        [
+            *(
+                FluviusSensor(coordinator, description)
+                for description in _descriptions(coordinator)
+            ),
+            BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
+        ]
     )
 
 
@@ -199,3 +239,17 @@ class FluviusSensor(FluviusEntity, SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """The day or quarter-hour the value belongs to."""
         return self.entity_description.attrs_fn(self.coordinator.data)
+
+
+class BackfillProgressSensor(FluviusEntity, SensorEntity):
+    """How much of the configured history is in the Energy statistics, in percent."""
+
+    @property
+    def native_value(self) -> float:
+        """Percent of the history horizon imported."""
+        return self.coordinator.backfill.progress
+
+    @property
+    def available(self) -> bool:
+        """Progress is known even while the portal is unreachable."""
+        return True

@@ -26,7 +26,6 @@ from custom_components.fluvius.const import (
     CONF_HISTORY_DAYS,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
-    DEFAULT_HISTORY_DAYS,
     DOMAIN,
 )
 from tests.simulator import FluviusSimulator, SimClock
@@ -39,6 +38,15 @@ from tests.simulator.demo import (
     GAS_EAN,
     GAS_SERIAL,
 )
+
+# A short history keeps each test's background backfill quick; test_energy.py covers long ones.
+TEST_HISTORY_DAYS = 14
+
+
+@pytest.fixture(autouse=True)
+def no_backfill_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polite pause between backfill steps would never end on a frozen loop clock."""
+    monkeypatch.setattr("custom_components.fluvius.backfill.PAUSE_SECONDS", 0)
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +109,7 @@ def make_entry(
         title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
         unique_id=ean,
         data=entry_data(ean, serial, meter_type, **kwargs),
-        options={CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS},
+        options={CONF_HISTORY_DAYS: TEST_HISTORY_DAYS},
     )
     entry.add_to_hass(hass)
     return entry

@@ -311,14 +311,14 @@ async def test_reconfigure_ean_mismatch(hass: HomeAssistant, fluvius: FluviusSim
 
 
 async def test_options(hass: HomeAssistant, fluvius: FluviusSimulator) -> None:
-    """Days of history: defaults to 365, limited to the documented maximum."""
+    """Days of history: shows the current value, limited to the documented maximum."""
     entry = make_entry(hass)
     await _setup(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     schema = result["data_schema"]
     key = next(iter(schema.schema))
-    assert key.description["suggested_value"] == DEFAULT_HISTORY_DAYS
+    assert key.description["suggested_value"] == entry.options[CONF_HISTORY_DAYS]
     assert schema.schema[key].config["max"] == MAX_HISTORY_DAYS
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_HISTORY_DAYS: 30}

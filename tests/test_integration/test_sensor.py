@@ -44,7 +44,9 @@ ELECTRICITY_KEYS = {
     "injection_low",
     "net_usage",
     "monthly_peak",
+    "capacity_tariff",
     "newest_data",
+    "backfill_progress",
 }
 
 
@@ -118,7 +120,11 @@ async def test_electricity_sensors(
     await setup_entry(hass, elec_entry)
     assert_electricity_matches(hass, fluvius, ELEC_EAN)
 
-    entries = er.async_entries_for_config_entry(entity_registry, elec_entry.entry_id)
+    entries = [
+        e
+        for e in er.async_entries_for_config_entry(entity_registry, elec_entry.entry_id)
+        if e.domain == "sensor"
+    ]
     assert {e.unique_id for e in entries} == {f"{ELEC_EAN}_{k}" for k in ELECTRICITY_KEYS}
     for entity in entries:
         state = hass.states.get(entity.entity_id)
@@ -169,8 +175,9 @@ async def test_gas_sensors(
     assert dt_util.parse_datetime(newest.state) == fluvius.truth(GAS_EAN).published_until()
 
     entries = er.async_entries_for_config_entry(entity_registry, gas_entry.entry_id)
+    # No peak event and no capacity tariff for gas.
     assert {e.unique_id for e in entries} == {
-        f"{GAS_EAN}_{k}" for k in ("gas_volume", "gas_energy", "newest_data")
+        f"{GAS_EAN}_{k}" for k in ("gas_volume", "gas_energy", "newest_data", "backfill_progress")
     }
     device = device_registry.async_get_device_by_identifier((DOMAIN, GAS_EAN), gas_entry.entry_id)
     assert device is not None

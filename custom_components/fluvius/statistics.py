@@ -1,0 +1,236 @@
+"""External statistics for the Energy dashboard, booked at the hour the energy was used.
+
+Fluvius publishes a day late and revises recent days, so a plain sensor would book energy
+at poll time. Like core's opower, we write hourly external statistics ourselves. Each
+import batch owns every hour its intervals span: those rows are rewritten from the stored
+running sum just before the batch, and every stored row after the batch is re-summed, so
+revisions and out-of-order imports never make the sum jump or drift.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import logging
+
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy, UnitOfVolume
+from homeassistant.core import HomeAssistant
+from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
+
+from .api.models import Interval, MeterType, Register, Resolution
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
+# Where to look for the running sum before a batch: a month first, then all history.
+_BASELINE_LOOKBACK = timedelta(days=32)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+REGISTERS: dict[MeterType, tuple[Register, ...]] = {
+    MeterType.ELECTRICITY: (
+        Register.CONSUMPTION_HIGH,
+        Register.CONSUMPTION_LOW,
+        Register.INJECTION_HIGH,
+        Register.INJECTION_LOW,
+        Register.CONSUMPTION_SINGLE,
+        Register.INJECTION_SINGLE,
+    ),
+    MeterType.GAS: (Register.GAS_VOLUME, Register.GAS_ENERGY),
+}
+_NAMES = {
+    Register.CONSUMPTION_HIGH: "consumption high tariff",
+    Register.CONSUMPTION_LOW: "consumption low tariff",
+    Register.CONSUMPTION_SINGLE: "consumption",
+    Register.INJECTION_HIGH: "injection high tariff",
+    Register.INJECTION_LOW: "injection low tariff",
+    Register.INJECTION_SINGLE: "injection",
+    Register.GAS_VOLUME: "gas volume",
+    Register.GAS_ENERGY: "gas energy",
+}
+
+
+def statistic_id(ean: str, register: Register) -> str:
+    """The external statistic ID of one register, e.g. fluvius:541448820000000003_gas_volume."""
+    return f"{DOMAIN}:{ean}_{register.value}"
+
+
+def statistic_metadata(ean: str, label: str, register: Register) -> StatisticMetaData:
+    """Metadata with every field explicit, as the recorder wants since 2025.11."""
+    volume = register is Register.GAS_VOLUME
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=f"Fluvius {label} {_NAMES[register]}",
+        source=DOMAIN,
+        statistic_id=statistic_id(ean, register),
+        unit_class=VolumeConverter.UNIT_CLASS if volume else EnergyConverter.UNIT_CLASS,
+        unit_of_measurement=UnitOfVolume.CUBIC_METERS if volume else UnitOfEnergy.KILO_WATT_HOUR,
+    )
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _hours(start: datetime, end: datetime) -> Iterable[datetime]:
+    hour = _floor_hour(start)
+    while hour < end:
+        yield hour
+        hour += HOUR
+
+
+def hourly_changes(
+    intervals: Iterable[Interval], registers: Iterable[Register]
+) -> dict[Register, dict[datetime, float]]:
+    """Sum intervals into top-of-hour UTC rows, one series per register.
+
+    Every hour an interval spans gets a row, zero where nothing was used, so a batch
+    replaces whatever an earlier import wrote there. A daily total lands in the first
+    hour of its day; finer data for the same hours replaces it.
+    """
+    wanted = tuple(registers)
+    fine: dict[Register, dict[datetime, float]] = defaultdict(dict)
+    daily: list[Interval] = []
+    for interval in intervals:
+        if interval.resolution is Resolution.DAY:
+            daily.append(interval)
+            continue
+        hour = _floor_hour(interval.start)
+        for register in wanted:
+            series = fine[register]
+            series[hour] = series.get(hour, 0.0) + (interval.value(register) or 0.0)
+    covered = {hour for series in fine.values() for hour in series}
+    for interval in daily:
+        hours = list(_hours(interval.start, interval.end))
+        if any(hour in covered for hour in hours):
+            continue  # finer data for this day is better
+        for register in wanted:
+            series = fine[register]
+            for hour in hours:
+                series[hour] = 0.0
+            series[hours[0]] = interval.value(register) or 0.0
+    return {register: dict(sorted(fine[register].items())) for register in wanted}
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What one import wrote."""
+
+    first_hour: datetime | None = None
+    last_hour: datetime | None = None
+    rows: int = 0
+
+
+class FluviusStatistics:
+    """Writes and clears one meter's external statistics."""
+
+    def __init__(self, hass: HomeAssistant, ean: str, meter_type: MeterType, label: str) -> None:
+        """Prepare the importer for one meter; label names it in statistic names."""
+        self._hass = hass
+        self._ean = ean
+        self._label = label
+        self._registers = REGISTERS[meter_type]
+
+    @property
+    def statistic_ids(self) -> list[str]:
+        """Every statistic ID this meter may own."""
+        return [statistic_id(self._ean, register) for register in self._registers]
+
+    async def async_last_hour(self) -> datetime | None:
+        """Start of the newest imported hour, or None before the first import."""
+        await get_instance(self._hass).async_block_till_done()
+        newest: datetime | None = None
+        for stat_id in self.statistic_ids:
+            rows = await get_instance(self._hass).async_add_executor_job(
+                get_last_statistics, self._hass, 1, stat_id, False, set()
+            )
+            if rows.get(stat_id):
+                start = datetime.fromtimestamp(rows[stat_id][0]["start"], UTC)
+                newest = start if newest is None else max(newest, start)
+        return newest
+
+    async def async_import(self, intervals: list[Interval]) -> ImportResult:
+        """Book intervals into hourly statistics; returns the hours written."""
+        # Only registers the meter reports: a dual-tariff meter gets no "single" statistic.
+        seen = {register for interval in intervals for register in interval.readings}
+        changes = hourly_changes(intervals, [r for r in self._registers if r in seen])
+        present = {register: series for register, series in changes.items() if series}
+        if not present:
+            return ImportResult()
+        first = min(next(iter(series)) for series in present.values())
+        last = max(next(reversed(series)) for series in present.values())
+        ids = {statistic_id(self._ean, register) for register in present}
+        # The recorder writes from a queue: let earlier imports land before reading sums.
+        recorder = get_instance(self._hass)
+        await recorder.async_block_till_done()
+        baselines, stored = await recorder.async_add_executor_job(
+            _read_stored, self._hass, ids, first
+        )
+        result = ImportResult(first_hour=first, last_hour=last)
+        for register, series in present.items():
+            stat_id = statistic_id(self._ean, register)
+            # Stored hours the batch does not cover (after it, or in a gap) keep their change
+            # but get their sum recomputed.
+            merged = dict(stored.get(stat_id, {})) | series
+            rows = _running_sums(baselines.get(stat_id, 0.0), dict(sorted(merged.items())))
+            async_add_external_statistics(
+                self._hass, statistic_metadata(self._ean, self._label, register), rows
+            )
+            result.rows += len(rows)
+        _LOGGER.debug(
+            "Imported %d statistic rows from %s to %s", result.rows, first.isoformat(), last
+        )
+        return result
+
+    def async_clear(self) -> None:
+        """Remove every statistic of this meter (entry removed)."""
+        get_instance(self._hass).async_clear_statistics(self.statistic_ids)
+
+
+def _running_sums(baseline: float, series: dict[datetime, float]) -> list[StatisticData]:
+    """Hourly rows whose sums run on from the baseline."""
+    total = baseline
+    rows: list[StatisticData] = []
+    for hour, change in series.items():
+        total += change
+        rows.append(StatisticData(start=hour, state=change, sum=total))
+    return rows
+
+
+def _read_stored(
+    hass: HomeAssistant, ids: set[str], first: datetime
+) -> tuple[dict[str, float], dict[str, dict[datetime, float]]]:
+    """The running sum just before `first`, and the stored changes from `first` on."""
+    baselines: dict[str, float] = {}
+    missing = set(ids)
+    for start in (first - _BASELINE_LOOKBACK, _EPOCH):
+        if not missing:
+            break
+        found = statistics_during_period(hass, start, first, missing, "hour", None, {"sum"})
+        for stat_id, rows in found.items():
+            if rows and rows[-1].get("sum") is not None:
+                baselines[stat_id] = float(rows[-1]["sum"])
+                missing.discard(stat_id)
+    found = statistics_during_period(hass, first, None, ids, "hour", None, {"state"})
+    stored = {
+        stat_id: {
+            datetime.fromtimestamp(row["start"], UTC): float(row.get("state") or 0.0)
+            for row in rows
+        }
+        for stat_id, rows in found.items()
+    }
+    return baselines, stored
