@@ -8,6 +8,7 @@ from datetime import date
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.start import async_at_started
 
 from .api.models import MeterType, MonthlyPeak
 from .coordinator import FluviusConfigEntry, FluviusCoordinator
@@ -51,11 +52,27 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
         self._known: KnownPeak | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last announced peak, then look at the current data."""
+        """Restore the last announced peak; look at the current data once added."""
         await super().async_added_to_hass()
         if (state := await self.async_get_last_state()) is not None:
             self._known = _known_from_attributes(dict(state.attributes))
-        if self.coordinator.data is not None:
+        # Announce once Home Assistant has started (automations attach their triggers then),
+        # and after the restored (or unknown) state is written, so an automation sees a change
+        # from that state and can tell a restart's restore from a new peak.
+        self.async_on_remove(
+            async_at_started(
+                self.hass, lambda _hass: self.hass.loop.call_soon(self._announce_current)
+            )
+        )
+
+    @property
+    def available(self) -> bool:
+        """Always: an event is a past occurrence, not a reading that can go stale."""
+        return True
+
+    @callback
+    def _announce_current(self) -> None:
+        if self.hass is not None and self.coordinator.data is not None:
             self._announce(self.coordinator.data.peaks.values())
 
     @callback
