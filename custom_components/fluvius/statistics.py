@@ -52,14 +52,14 @@ REGISTERS: dict[MeterType, tuple[Register, ...]] = {
     MeterType.GAS: (Register.GAS_VOLUME, Register.GAS_ENERGY),
 }
 _NAMES = {
-    Register.CONSUMPTION_HIGH: "consumption high tariff",
-    Register.CONSUMPTION_LOW: "consumption low tariff",
-    Register.CONSUMPTION_SINGLE: "consumption",
-    Register.INJECTION_HIGH: "injection high tariff",
-    Register.INJECTION_LOW: "injection low tariff",
-    Register.INJECTION_SINGLE: "injection",
-    Register.GAS_VOLUME: "gas volume",
-    Register.GAS_ENERGY: "gas energy",
+    Register.CONSUMPTION_HIGH: "Consumption high tariff",
+    Register.CONSUMPTION_LOW: "Consumption low tariff",
+    Register.CONSUMPTION_SINGLE: "Consumption",
+    Register.INJECTION_HIGH: "Injection high tariff",
+    Register.INJECTION_LOW: "Injection low tariff",
+    Register.INJECTION_SINGLE: "Injection",
+    Register.GAS_VOLUME: "Gas volume",
+    Register.GAS_ENERGY: "Gas energy",
 }
 
 
@@ -74,7 +74,8 @@ def statistic_metadata(ean: str, label: str, register: Register) -> StatisticMet
     return StatisticMetaData(
         mean_type=StatisticMeanType.NONE,
         has_sum=True,
-        name=f"Fluvius {label} {_NAMES[register]}",
+        # The distinguishing part first: the Energy dashboard's legend cuts long names short.
+        name=f"{_NAMES[register]} (Fluvius {label})",
         source=DOMAIN,
         statistic_id=statistic_id(ean, register),
         unit_class=VolumeConverter.UNIT_CLASS if volume else EnergyConverter.UNIT_CLASS,
