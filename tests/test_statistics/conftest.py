@@ -1,0 +1,77 @@
+"""Fixtures for the Energy tests: a clock shared by Home Assistant and the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.fluvius.api.models import MeterType
+from custom_components.fluvius.const import (
+    CONF_EAN,
+    CONF_HISTORY_DAYS,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
+    DOMAIN,
+)
+from tests.restartable import HomeAssistantRuns
+from tests.simulator import FluviusSimulator, SimClock
+from tests.simulator.demo import DEMO_EMAIL, DEMO_NOW, DEMO_PASSWORD, ELEC_EAN, ELEC_SERIAL
+
+
+@pytest.fixture(autouse=True)
+def no_backfill_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polite pause between backfill steps would never end on a frozen loop clock."""
+    monkeypatch.setattr("custom_components.fluvius.backfill.PAUSE_SECONDS", 0)
+
+
+@pytest.fixture
+def sim_clock(freezer: FrozenDateTimeFactory) -> SimClock:
+    """Home Assistant's frozen clock drives the simulator too."""
+    freezer.move_to(DEMO_NOW)
+    return SimClock(DEMO_NOW, source=dt_util.utcnow)
+
+
+@pytest.fixture
+def fluvius(simulator: FluviusSimulator, monkeypatch: pytest.MonkeyPatch) -> FluviusSimulator:
+    """The simulator, with the integration pointed at it."""
+    monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
+    return simulator
+
+
+def meter_entry(
+    history_days: int,
+    ean: str = ELEC_EAN,
+    serial: str = ELEC_SERIAL,
+    meter_type: MeterType = MeterType.ELECTRICITY,
+) -> MockConfigEntry:
+    """A config entry as the config flow writes it (not yet added to any instance)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
+        unique_id=ean,
+        data={
+            CONF_EMAIL: DEMO_EMAIL,
+            CONF_PASSWORD: DEMO_PASSWORD,
+            CONF_EAN: ean,
+            CONF_METER_SERIAL: serial,
+            CONF_METER_TYPE: meter_type.value,
+        },
+        options={CONF_HISTORY_DAYS: history_days},
+    )
+
+
+@pytest.fixture
+def runs(
+    async_test_recorder: Any,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    fluvius: FluviusSimulator,
+) -> Callable[[list[MockConfigEntry]], HomeAssistantRuns]:
+    """Home Assistant lifetimes on one database, for the given entries."""
+    return lambda entries: HomeAssistantRuns(async_test_recorder, freezer, entries)
