@@ -134,14 +134,17 @@ async def wait_until_up(ha: HomeAssistantProcess, timeout: float = 600) -> None:
 
 
 async def onboard(ha: HomeAssistantProcess) -> None:
-    """Finish onboarding through Home Assistant's own API, once, with the demo user."""
+    """Finish onboarding through Home Assistant's own API, once, with the demo user.
+
+    Also confirms the HTTP settings taken over from http.yaml (see confirm_http_config), on
+    every start, so that Home Assistant does not revert them and exit five minutes later.
+    """
     client_id = f"{ha.url}/"
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{ha.url}/api/onboarding") as resp:
-            if resp.status != 200:
-                return  # onboarding already finished: the view is gone
-            steps = {step["step"]: step["done"] for step in await resp.json()}
-        if not steps.get("user"):
+            onboarding = resp.status == 200
+            steps = {step["step"]: step["done"] for step in await resp.json()} if onboarding else {}
+        if onboarding and not steps.get("user"):
             body = {
                 "client_id": client_id,
                 "name": HA_NAME,
@@ -154,23 +157,71 @@ async def onboard(ha: HomeAssistantProcess) -> None:
                 code = (await resp.json())["auth_code"]
         else:
             code = await _login_code(session, ha, client_id)
-        form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
-        async with session.post(f"{ha.url}/auth/token", data=form) as resp:
-            resp.raise_for_status()
-            token = (await resp.json())["access_token"]
+        token = await _exchange_code(session, ha, client_id, code)
         headers = {"Authorization": f"Bearer {token}"}
         for step, body in (
             ("core_config", None),
             ("analytics", None),
             ("integration", {"client_id": client_id, "redirect_uri": f"{ha.url}/?auth_callback=1"}),
         ):
-            if steps.get(step):
+            if not onboarding or steps.get(step):
                 continue
             async with session.post(
                 f"{ha.url}/api/onboarding/{step}", json=body or {}, headers=headers
             ) as resp:
                 if resp.status not in (200, 403):  # 403: step already done
                     resp.raise_for_status()
+        await confirm_http_config(session, ha, token)
+
+
+async def access_token(ha: HomeAssistantProcess) -> str:
+    """A fresh access token of the demo user (valid 30 minutes), for REST and WebSocket."""
+    client_id = f"{ha.url}/"
+    async with aiohttp.ClientSession() as session:
+        code = await _login_code(session, ha, client_id)
+        return await _exchange_code(session, ha, client_id, code)
+
+
+async def websocket_command(
+    session: aiohttp.ClientSession, ha: HomeAssistantProcess, token: str, command: dict
+) -> object:
+    """Send one command over a fresh WebSocket connection and return its result."""
+    async with session.ws_connect(f"{ha.url}/api/websocket") as ws:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": token})
+        if (reply := await ws.receive_json())["type"] != "auth_ok":
+            raise RuntimeError(f"WebSocket authentication failed: {reply}")
+        await ws.send_json({"id": 1, **command})
+        reply = await ws.receive_json()
+        if not reply.get("success"):
+            raise RuntimeError(f"{command['type']} failed: {reply.get('error')}")
+        return reply.get("result")
+
+
+async def confirm_http_config(
+    session: aiohttp.ClientSession, ha: HomeAssistantProcess, token: str
+) -> None:
+    """Keep the HTTP settings of http.yaml that Home Assistant is trying out.
+
+    Home Assistant (2026.10 here) moves the `http:` YAML into its storage as a *pending*
+    config on the first start and, unless someone confirms it within five minutes (a dialog
+    in the frontend, or this command), reverts to the default (port 8123, every interface)
+    by exiting with the restart code. Later starts ignore http.yaml altogether.
+    """
+    config = await websocket_command(session, ha, token, {"type": "http/config"})
+    assert isinstance(config, dict)
+    pending = config.get("pending")
+    if pending and pending.get("error") is None and config.get("active_config_type") == "pending":
+        await websocket_command(session, ha, token, {"type": "http/config/promote"})
+
+
+async def _exchange_code(
+    session: aiohttp.ClientSession, ha: HomeAssistantProcess, client_id: str, code: str
+) -> str:
+    form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+    async with session.post(f"{ha.url}/auth/token", data=form) as resp:
+        resp.raise_for_status()
+        return (await resp.json())["access_token"]
 
 
 async def _login_code(
