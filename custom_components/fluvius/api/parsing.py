@@ -101,7 +101,8 @@ def _int(value: object) -> int | None:
     return None
 
 
-def _float(value: object) -> float | None:
+def to_float(value: object) -> float | None:
+    """A JSON number, or a number sent as a string; None for anything else."""
     if type(value) is float:
         return value
     if isinstance(value, bool) or value is None:
@@ -178,7 +179,7 @@ def parse_measurements(payload: object, meter_type: MeterType | None = None) -> 
             if not isinstance(reading, dict):
                 raise FluviusPayloadError(f"{what}: reading is not an object")
             register = _reading_register(reading, gas)
-            value = _float(reading.get("v"))
+            value = to_float(reading.get("v"))
             if register is None or value is None:
                 continue
             code = _int(reading.get("vs"))
@@ -210,7 +211,7 @@ def pick_serial(payload: object, serial: str, what: str) -> list[Any]:
 
 
 def _legacy_reading(row: dict[str, Any], key: str) -> Reading | None:
-    value = _float(row.get(key))
+    value = to_float(row.get(key))
     if value is None:
         return None
     code = _int(row.get(f"{key}vs"))
@@ -272,7 +273,7 @@ def parse_legacy_measurements(
 def _peak(
     month: tuple[datetime, datetime], *, value: object, start: object, end: object, what: str
 ) -> MonthlyPeak | None:
-    power = _float(value)
+    power = to_float(value)
     if power is None:
         return None
     try:

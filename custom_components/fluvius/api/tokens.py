@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .errors import FluviusLoginFlowError
+from .parsing import to_float
 
 RENEW_MARGIN = timedelta(seconds=60)  # renew this long before the access token expires
 FALLBACK_LIFETIME = timedelta(minutes=5)  # when an answer gives no expiry at all
@@ -25,21 +26,8 @@ def jwt_expiry(token: str) -> datetime | None:
         return None
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def _epoch(value: object) -> datetime | None:
-    seconds = _number(value)
+    seconds = to_float(value)
     if seconds is None:
         return None
     try:
@@ -50,7 +38,7 @@ def _epoch(value: object) -> datetime | None:
 
 def _after(now: datetime, value: object) -> datetime | None:
     """now + value seconds; None when absent or absurd (NaN, overflow)."""
-    seconds = _number(value)
+    seconds = to_float(value)
     if seconds is None:
         return None
     try:
