@@ -59,16 +59,16 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
         # Announce once Home Assistant has started (automations attach their triggers then),
         # and after the restored (or unknown) state is written, so an automation sees a change
         # from that state and can tell a restart's restore from a new peak.
-        self.async_on_remove(
-            async_at_started(
-                self.hass, lambda _hass: self.hass.loop.call_soon(self._announce_current)
-            )
-        )
+        self.async_on_remove(async_at_started(self.hass, self._started))
 
     @property
     def available(self) -> bool:
         """Always: an event is a past occurrence, not a reading that can go stale."""
         return True
+
+    @callback
+    def _started(self, _hass: HomeAssistant) -> None:
+        self.hass.loop.call_soon(self._announce_current)
 
     @callback
     def _announce_current(self) -> None:

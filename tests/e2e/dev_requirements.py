@@ -1,4 +1,4 @@
-"""Install what Home Assistant's `default_config` needs, once, pinned like Home Assistant pins it.
+"""Install what `default_config` needs (for develop and the browser test), pinned like HA pins it.
 
 Home Assistant would pip-install these itself on first start, one integration at a time, while
 the user waits; doing it up front makes `scripts/develop` start fast and predictably.
