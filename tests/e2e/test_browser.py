@@ -379,8 +379,17 @@ async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
     """Open the first empty statistic picker of the dialog and choose a Fluvius statistic."""
     from playwright.async_api import expect
 
-    await page.get_by_text("Select a statistic").first.click()
     search = page.get_by_placeholder("Search", exact=True)
+    # A click that lands while the dialog is still settling opens nothing (seen once in CI,
+    # on a loaded machine): click again until the picker's search field shows.
+    for attempt in range(4):
+        await page.get_by_text("Select a statistic").first.click()
+        try:
+            await expect(search).to_be_visible(timeout=TIMEOUT_MS // 4)
+            break
+        except AssertionError:
+            if attempt == 3:
+                raise
     await search.fill(query)
     await page.get_by_text(suffix).last.click()
     await expect(search).to_be_hidden()
