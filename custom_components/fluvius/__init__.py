@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
 from .api.models import MeterType
-from .const import CONF_EAN, CONF_METER_TYPE
+from .const import CONF_EAN, CONF_METER_TYPE, DOMAIN
 from .coordinator import (
     FluviusConfigEntry,
     FluviusCoordinator,
+    access_issue_id,
     async_acquire_account,
     async_release_account,
     entry_store,
@@ -45,7 +47,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Forget the entry's stored token state, dialect and imported statistics."""
+    """Forget the entry's stored token state, dialect, imported statistics and issues."""
     await entry_store(hass, entry.entry_id).async_remove()
+    ir.async_delete_issue(hass, DOMAIN, access_issue_id(entry.entry_id))
     meter_type = MeterType(entry.data[CONF_METER_TYPE])
     FluviusStatistics(hass, entry.data[CONF_EAN], meter_type, "").async_clear()

@@ -20,7 +20,7 @@ from homeassistant.util import dt as dt_util
 from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval
-from .const import BRUSSELS
+from .const import BRUSSELS, REVISION_DAYS
 from .statistics import HOUR, FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ _LOGGER = logging.getLogger(__name__)
 CHUNK_DAYS = 31
 # Pause between steps, so a year of history is not fetched as one burst.
 PAUSE_SECONDS = 0.25
+
+
+def _revisable_since(newest_hour: datetime) -> date:
+    """The oldest day that Fluvius may still have revised after `newest_hour` was imported."""
+    return newest_hour.astimezone(BRUSSELS).date() - timedelta(days=REVISION_DAYS - 1)
 
 
 class StatisticsBackfill:
@@ -82,8 +87,10 @@ class StatisticsBackfill:
             start = horizon
             if last is not None:
                 self.imported_until = last + HOUR
-                # Re-import the day of the newest hour: idempotent, and it may be partial.
-                start = max(horizon, last.astimezone(BRUSSELS).date())
+                # Re-import from the oldest day Fluvius may have revised since it was imported
+                # (Home Assistant may have been down for days): idempotent, and the newest day
+                # may be partial.
+                start = max(horizon, _revisable_since(last))
             total = max((today - horizon).days, 1)
             _LOGGER.info(
                 "Statistics backfill from %s to %s (%d days of history)",

@@ -124,6 +124,7 @@ async def validate(
         probe = None if ean is None else await client.probe(ean, serial or "")
         reg = registry(hass)
         reg.failed.discard(account_key(email, password))
+        reg.reasons.pop(account_key(email, password), None)
         reg.handoff[account_key(email, password)] = {
             "tokens": client.export_tokens(),
             "dialects": client.export_dialects(),

@@ -28,6 +28,11 @@ MANUFACTURER: Final = "Fluvius"
 # Home Assistant's own time zone is.
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 
+# How many recent days Fluvius may still revise: the coordinator re-reads them daily, and
+# after an outage or a restart the statistics re-import that many days before the newest
+# imported one (they may have been revised while nobody was reading).
+REVISION_DAYS: Final = 8
+
 # The coordinator ticks every hour, but only talks to Fluvius when data is due
 # (see coordinator.py for the schedule).
 UPDATE_INTERVAL: Final = timedelta(hours=1)

@@ -14,6 +14,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -22,8 +23,10 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api.client import FluviusClient
 from .api.errors import (
+    FluviusAccountLockedError,
     FluviusAuthError,
     FluviusError,
+    FluviusInteractionRequiredError,
     FluviusMeterNotAccessibleError,
     FluviusRateLimitError,
 )
@@ -38,6 +41,7 @@ from .const import (
     CONF_METER_TYPE,
     DEFAULT_HISTORY_DAYS,
     DOMAIN,
+    REVISION_DAYS,
     STORAGE_VERSION,
     UPDATE_INTERVAL,
 )
@@ -51,7 +55,7 @@ type FluviusConfigEntry = ConfigEntry[FluviusCoordinator]
 DATA_ACCOUNTS: HassKey[AccountRegistry] = HassKey(DOMAIN)
 
 # Days re-read once a day, to pick up revisions of provisional values.
-REREAD_DAYS = 8
+REREAD_DAYS = REVISION_DAYS
 # Intervals kept in memory (and handed to listeners) beyond the re-read window.
 RETAIN_DAYS = REREAD_DAYS + 2
 # Local hour after which the daily re-read happens even if no new day arrived.
@@ -146,7 +150,8 @@ class FluviusData:
     latest_day: DayTotals | None
     peaks: Mapping[date, MonthlyPeak]
     newest_data: datetime | None
-    # The measurement fetches made by the update that produced this object.
+    # The measurement fetches not yet imported: this update's, and those of earlier updates
+    # that failed after fetching them.
     fetches: tuple[FetchBatch, ...] = ()
     peaks_fetched: bool = False
     updated_at: datetime | None = None
@@ -165,6 +170,8 @@ class FluviusAccount:
     fingerprint: str
     refs: int = 0
     auth_failed: bool = False
+    # Why (translation key of the exception Home Assistant logs and shows on the entry).
+    auth_reason: str = "auth_failed"
     stores: dict[str, Store[dict[str, Any]]] = field(default_factory=dict)
     saved: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -195,6 +202,8 @@ class AccountRegistry:
     handoff: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Accounts whose credentials were rejected: no login until the user re-authenticates.
     failed: set[tuple[str, str]] = field(default_factory=set)
+    # The reason of each such failure (an exception translation key).
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def entry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -243,7 +252,8 @@ async def async_acquire_account(hass: HomeAssistant, entry: FluviusConfigEntry) 
     elif account.auth_failed and key not in reg.failed:
         # The user re-authenticated with the same password (e.g. after finishing a
         # verification step on the portal): lift the client's block on logging in.
-        account.client.set_password(password)
+        # (set_password would not: it only lifts the block for a new password.)
+        account.client.allow_login()
         tokens = handoff_tokens
     if tokens:
         account.client.import_tokens(tokens)
@@ -254,6 +264,7 @@ async def async_acquire_account(hass: HomeAssistant, entry: FluviusConfigEntry) 
             account.client.import_dialects(dialects)
 
     account.auth_failed = key in reg.failed
+    account.auth_reason = reg.reasons.get(key, "auth_failed")
     account.refs += 1
     account.stores[entry.entry_id] = store
     if stored:
@@ -273,6 +284,25 @@ async def async_release_account(hass: HomeAssistant, entry: FluviusConfigEntry) 
         if reg.accounts.get(account.key) is account:
             del reg.accounts[account.key]
         await account.client.close()
+
+
+def access_issue_id(entry_id: str) -> str:
+    """Repair issue raised while the account has no access to the entry's meter."""
+    return f"meter_not_accessible_{entry_id}"
+
+
+def auth_reason(err: FluviusAuthError) -> str:
+    """The exception translation key that tells the user why the login stopped."""
+    if isinstance(err, FluviusAccountLockedError):
+        return "account_locked"
+    if isinstance(err, FluviusInteractionRequiredError):
+        return "interaction_required"
+    return "auth_failed"
+
+
+def describe(err: FluviusError) -> str:
+    """Class and message of a client error, for the log (client messages hold no secrets)."""
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
 def local_day_bounds(day: date, start_hour: int) -> tuple[datetime, datetime]:
@@ -312,10 +342,16 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         self._intervals: dict[datetime, Interval] = {}
         self._peaks: dict[date, MonthlyPeak] = {}
         self._last_reread: date | None = None
+        self._reread_until: date | None = None  # newest day of the last completed re-read
         self._peaks_month: date | None = None
         self._missing_since: datetime | None = None
         self._missing_day: date | None = None
         self._last_attempt: datetime | None = None
+        # Fetched but not yet handed to the statistics and listeners (a later request of the
+        # same update failed), and whether the peaks lag behind merged measurements: both
+        # carry over to the next update instead of waiting for the next day's data.
+        self._unpublished: list[FetchBatch] = []
+        self._peaks_stale = False
         self.statistics = FluviusStatistics(
             hass, self.ean, self.meter_type, f"{self.meter_type.value} {mask(self.ean)}"
         )
@@ -404,6 +440,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             self._missing_day = expected
         if (
             self._last_attempt is not None
+            # Slow down only while Fluvius answers but is late; a failed update (Fluvius
+            # down) is retried at the next hourly tick: it fails on its first request.
+            and self.last_update_success
             and now - self._missing_since > self.schedule.patience
             and now - self._last_attempt < self.schedule.slow_retry_every
         ):
@@ -419,13 +458,23 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         if self._last_reread == today:
             return None
         expected = self.expected_day(now)
-        return expected - timedelta(days=REREAD_DAYS - 1), expected
+        start = expected - timedelta(days=REREAD_DAYS - 1)
+        if self._reread_until is not None:
+            # After days without a successful re-read (Fluvius down), the days that left the
+            # window meanwhile are read once more: they may have been revised.
+            start = min(start, self._reread_until - timedelta(days=REREAD_DAYS - 2))
+        return start, expected
 
     def peaks_due(self, now: datetime, new_data: bool) -> bool:
-        """Peaks are fetched when new measurements arrived or the month changed."""
+        """Peaks are fetched when new measurements arrived (also in an earlier update whose
+        peaks request failed) or the month changed."""
         if self.meter_type is not MeterType.ELECTRICITY:
             return False
-        return new_data or self._peaks_month != month_start(self.local_now(now).date())
+        return (
+            new_data
+            or self._peaks_stale
+            or self._peaks_month != month_start(self.local_now(now).date())
+        )
 
     # ------------------------------------------------------------------ fetching
 
@@ -474,7 +523,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         if (due := self.measurements_due(now)) is not None:
             self._last_attempt = now
             fetches.append(batch := await self.async_fetch_measurements(*due))
+            self._unpublished.append(batch)
             new_data = self._merge(batch)
+            self._peaks_stale |= new_data
 
         if (reread := self.reread_due(now)) is not None:
             start, end = reread
@@ -483,21 +534,26 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             if start > end:
                 # The fetch above already covered the whole window.
                 self._last_reread = self.local_now(now).date()
+                self._reread_until = reread[1]
             elif self._window_ready(now):
                 fetches.append(batch := await self.async_fetch_measurements(start, end))
+                self._unpublished.append(batch)
                 new_data = self._merge(batch) or new_data
+                self._peaks_stale |= new_data
                 self._last_reread = self.local_now(now).date()
+                self._reread_until = reread[1]
 
         peaks_fetched = False
         if self.peaks_due(now, new_data):
             for peak in await self.async_fetch_peaks(now):
                 self._peaks[peak.month] = peak
             self._peaks_month = month_start(self.local_now(now).date())
+            self._peaks_stale = False
             peaks_fetched = True
 
-        if not fetches and not peaks_fetched and self.data is not None:
+        if not self._unpublished and not peaks_fetched and self.data is not None:
             return None
-        return self._build_data(now, tuple(fetches), peaks_fetched)
+        return self._build_data(now, tuple(self._unpublished), peaks_fetched)
 
     def _window_ready(self, now: datetime) -> bool:
         """Re-read once the day's new data is in, or late in the day regardless.
@@ -536,24 +592,48 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             updated_at=now,
         )
 
+    def _still_failing(self) -> UpdateFailed:
+        """The previous update's failure again (without its Retry-After)."""
+        last = self.last_exception
+        if isinstance(last, UpdateFailed) and last.translation_key:
+            return UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key=last.translation_key,
+                translation_placeholders=last.translation_placeholders,
+            )
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": type(last).__name__},
+        )
+
     async def _async_update_data(self) -> FluviusData:
         """Fetch due data, translating client errors for Home Assistant."""
         if self.account.auth_failed:
             # Another entry of this account already hit an authentication error:
             # never try to log in again before the user re-authenticates.
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=self.account.auth_reason
+            )
         now = dt_util.utcnow()
         try:
             data = await self._async_poll(now)
+            if data is None and not self.last_update_success:
+                # Nothing was due, so nothing showed that Fluvius answers again: stay failed
+                # (entities unavailable, one log line per outage) until a request succeeds.
+                raise self._still_failing()
             if data is not None:
                 await self.backfill.async_ingest(
                     (batch.start, list(batch.intervals)) for batch in data.fetches
                 )
+                self._unpublished.clear()
         except FluviusAuthError as err:
+            reg = registry(self.hass)
             self.account.auth_failed = True
-            registry(self.hass).failed.add(self.account.key)
+            self.account.auth_reason = reg.reasons[self.account.key] = auth_reason(err)
+            reg.failed.add(self.account.key)
             raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
+                translation_domain=DOMAIN, translation_key=self.account.auth_reason
             ) from err
         except FluviusRateLimitError as err:
             raise UpdateFailed(
@@ -562,6 +642,16 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                 retry_after=err.retry_after,
             ) from err
         except FluviusMeterNotAccessibleError as err:
+            # Only the user can fix this (the meter moved to another account): say so.
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                access_issue_id(self.config_entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="meter_not_accessible",
+                translation_placeholders={"meter": self.config_entry.title},
+            )
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="meter_not_found"
             ) from err
@@ -569,10 +659,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
-                translation_placeholders={"error": type(err).__name__},
+                translation_placeholders={"error": describe(err)},
             ) from err
         finally:
             await self.account.async_persist()
+        if data is not None:  # the portal answered for this meter: access is back
+            ir.async_delete_issue(self.hass, DOMAIN, access_issue_id(self.config_entry.entry_id))
         if self.config_entry.state is ConfigEntryState.LOADED:
             # A backfill stopped by a portal error resumes once the portal answers again.
             self.async_start_backfill()

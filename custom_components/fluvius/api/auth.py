@@ -189,9 +189,13 @@ class B2CLogin:
             session, "POST", url, "credentials", data=form, headers=headers, allow_redirects=False
         )
         answer = _json_or_none(resp)
-        if not isinstance(answer, dict):
+        if resp.status != 200 or not isinstance(answer, dict):
+            # B2C answers every verdict on the credentials with HTTP 200. Anything else (a
+            # 401/403/404 from a proxy or an expired transaction, JSON or not) says nothing
+            # about the password, so it must not block logins as a rejection would.
             raise FluviusLoginFlowError(
-                f"credentials step answered HTTP {resp.status} without JSON (broken transaction)"
+                f"credentials step answered HTTP {resp.status}"
+                f"{'' if isinstance(answer, dict) else ' without JSON'} (broken transaction)"
             )
         if str(answer.get("status", "")).strip() == "200":
             return
@@ -385,6 +389,10 @@ class TokenManager:
             self._blocked = None
             await self._login_locked()
 
+    def allow_login(self) -> None:
+        """The credentials were just confirmed by a login elsewhere: lift a block."""
+        self._blocked = None
+
     def set_password(self, password: str) -> None:
         """A new password lifts a credentials block; the same one does not."""
         if password != self._password:
@@ -438,6 +446,8 @@ class TokenManager:
                 return await self._refresh_locked(tokens)
             except RefreshRejected:
                 _LOGGER.debug("Refresh token refused; logging in again")
+                # Dead for good: should the login fail too, the next try goes straight to it.
+                self._tokens = None
         return await self._login_locked()
 
     async def _refresh_locked(self, tokens: TokenSet) -> TokenSet:

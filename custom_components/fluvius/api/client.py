@@ -124,6 +124,11 @@ class FluviusClient:
         """Full login now (also lifts the block left by rejected credentials)."""
         await self._tokens.login()
 
+    def allow_login(self) -> None:
+        """A login elsewhere (a reauth flow) just succeeded with these credentials: lift the
+        block left by a rejected login, whatever the password (it may be unchanged)."""
+        self._tokens.allow_login()
+
     def set_password(self, password: str) -> None:
         """New password from the user; lifts the block left by rejected credentials."""
         self._tokens.set_password(password)

@@ -1,0 +1,1 @@
+"""Hardening: soak, fault matrix, security review and benchmarks against the simulator."""

@@ -1,0 +1,285 @@
+"""Shared plumbing of the hardening tests: entries, a clock-aware settle, restartable runs.
+
+Home Assistant's clock is frozen (`freezer`), and so is the event loop's: `asyncio.sleep` and
+every `asyncio.timeout` only move when the test moves the clock. A request the simulator leaves
+hanging (the `timeout` fault) would therefore hang forever. `settle` waits for Home Assistant
+to go idle and, when nothing progresses for a moment of wall time, moves the clock forward in
+growing steps, so that the client's own request timeout (30 s) expires as it would in real
+life.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+import logging
+import time
+from typing import Any
+
+from freezegun import api as freezegun_api
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant import loader
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import restore_state
+from homeassistant.helpers.storage import Store
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_test_home_assistant,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.fluvius.api.models import MeterType
+from custom_components.fluvius.const import (
+    BRUSSELS,
+    CONF_EAN,
+    CONF_HISTORY_DAYS,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
+    DOMAIN,
+)
+from tests.restartable import HomeAssistantRuns
+from tests.simulator import MeterTruth
+from tests.simulator.demo import DEMO_EMAIL, DEMO_PASSWORD, ELEC_EAN, ELEC_SERIAL
+
+# Loggers whose records may name an EAN by design: the simulator's own server (URLs), the
+# recorder and SQLAlchemy (they print the statistic IDs `fluvius:<ean>_<register>` that the
+# Energy dashboard mandates), and the harness's in-memory `.storage` stand-in (it dumps what
+# it stores; the real Store does not log contents).
+FOREIGN_LOGGERS = (
+    "tests.simulator",
+    "aiohttp.access",
+    "aiohttp.server",
+    "homeassistant.components.recorder",
+    "sqlalchemy",
+)
+HARNESS_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
+OUR_LOGGER = "custom_components.fluvius"
+TOLERANCE = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def no_backfill_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polite pause between backfill steps would never end on a frozen loop clock."""
+    monkeypatch.setattr("custom_components.fluvius.backfill.PAUSE_SECONDS", 0)
+
+
+def meter_entry(
+    ean: str = ELEC_EAN,
+    serial: str = ELEC_SERIAL,
+    meter_type: MeterType = MeterType.ELECTRICITY,
+    *,
+    history_days: int = 14,
+    email: str = DEMO_EMAIL,
+    password: str = DEMO_PASSWORD,
+) -> MockConfigEntry:
+    """A config entry as the config flow writes it (not added to any instance)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
+        unique_id=ean,
+        data={
+            CONF_EMAIL: email,
+            CONF_PASSWORD: password,
+            CONF_EAN: ean,
+            CONF_METER_SERIAL: serial,
+            CONF_METER_TYPE: meter_type.value,
+        },
+        options={CONF_HISTORY_DAYS: history_days},
+    )
+
+
+async def settle(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    *,
+    patience: float = 0.2,
+    max_step: timedelta = timedelta(seconds=32),
+) -> timedelta:
+    """Wait until Home Assistant is idle; returns how far the clock had to move.
+
+    While nothing completes for `patience` seconds of wall time, the frozen clock moves on by
+    1 s, 2 s, 4 s, ... (at most `max_step`), which releases sleeps and request timeouts.
+    """
+    waiter = asyncio.ensure_future(hass.async_block_till_done(wait_background_tasks=True))
+    moved = timedelta()
+    step = timedelta(seconds=1)
+    since = freezegun_api.real_perf_counter()
+    while not waiter.done():
+        await asyncio.sleep(0)
+        if freezegun_api.real_perf_counter() - since < patience:
+            # Real time for the recorder thread and the sockets: asyncio.sleep(>0) would wait
+            # on the frozen loop clock.
+            time.sleep(0.0005)  # noqa: ASYNC251
+            continue
+        freezer.tick(step)
+        async_fire_time_changed(hass)
+        moved += step
+        step = min(step * 2, max_step)
+        since = freezegun_api.real_perf_counter()
+    waiter.result()
+    return moved
+
+
+class SettlingRuns(HomeAssistantRuns):
+    """HomeAssistantRuns whose waits survive requests that hang on the frozen clock."""
+
+    def __init__(
+        self,
+        async_test_recorder: Callable[..., Any],
+        freezer: FrozenDateTimeFactory,
+        entries: list[MockConfigEntry],
+        on_start: Callable[[HomeAssistant], None] | None = None,
+    ) -> None:
+        """As HomeAssistantRuns; `on_start` runs on each new instance before setup."""
+        super().__init__(async_test_recorder, freezer, entries)
+        self._on_start = on_start
+        self.clock_moved = timedelta()
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator[HomeAssistant]:
+        """One Home Assistant lifetime (see HomeAssistantRuns.run), settling instead of
+        blocking."""
+        async with async_test_home_assistant() as hass, self._recorder(hass):
+            await hass.config.async_set_time_zone("Europe/Brussels")
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # load ours from the repo
+            if self._on_start is not None:
+                self._on_start(hass)
+            for entry in self._entries:
+                MockConfigEntry(
+                    domain=entry.domain,
+                    entry_id=entry.entry_id,
+                    unique_id=entry.unique_id,
+                    title=entry.title,
+                    data=dict(entry.data),
+                    options=dict(entry.options),
+                ).add_to_hass(hass)
+            for entry in self._entries:
+                if hass.config_entries.async_get_entry(entry.entry_id).state is (
+                    ConfigEntryState.NOT_LOADED
+                ):
+                    setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
+                    self.clock_moved += await settle(hass, self._freezer)
+                    await setup
+            self.clock_moved += await settle(hass, self._freezer)
+            self.hass = hass
+            self.starts += 1
+            try:
+                yield hass
+            finally:
+                self.clock_moved += await settle(hass, self._freezer)
+                await _async_dump_restore_state(hass)
+                await async_wait_recording_done(hass)
+                await hass.async_stop()
+                self.hass = None
+
+    async def tick(self, delta: timedelta) -> None:
+        """Move the clock and let the running instance do what fell due."""
+        assert self.hass is not None
+        self._freezer.tick(delta)
+        async_fire_time_changed(self.hass)
+        self.clock_moved += await settle(self.hass, self._freezer)
+
+    async def move_to(self, when: datetime) -> None:
+        """Jump the clock to an instant and let the running instance do what fell due."""
+        assert self.hass is not None
+        self._freezer.move_to(when)
+        async_fire_time_changed(self.hass)
+        self.clock_moved += await settle(self.hass, self._freezer)
+
+
+async def _async_dump_restore_state(hass: HomeAssistant) -> None:
+    """Save restorable entity states as Home Assistant does when it stops.
+
+    The harness replaces the restore-state store's save with a no-op (and never sets up the
+    dump at stop), so without this every restart would look like a first start to a
+    RestoreEntity (measured: the peak event forgot its last announced peak).
+    """
+    data = restore_state.async_get(hass)
+    states = [stored.as_dict() for stored in data.async_get_stored_states()]
+    await Store.async_save(data.store, states)
+
+
+def unhandled(records: list[logging.LogRecord]) -> list[str]:
+    """ERROR records of ours or Home Assistant's that show an unhandled exception."""
+    bad: list[str] = []
+    for record in records:
+        if record.levelno < logging.ERROR:
+            continue
+        if not record.name.startswith((OUR_LOGGER, "homeassistant", "asyncio", "aiohttp")):
+            continue
+        message = record.getMessage()
+        if (
+            record.exc_info
+            or "Traceback" in message
+            or "Unexpected" in message
+            or "never retrieved" in message
+        ):
+            bad.append(f"{record.name}: {message[:300]}")
+    return bad
+
+
+async def statistics_rows(
+    hass: HomeAssistant, ean: str, registers: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Hourly rows (start, state, sum) of a meter's statistics, by register."""
+    ids = {f"{DOMAIN}:{ean}_{register}" for register in registers}
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2020, 1, 1, tzinfo=UTC),
+        None,
+        ids,
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return {register: found.get(f"{DOMAIN}:{ean}_{register}", []) for register in registers}
+
+
+def assert_statistics_match(
+    rows: dict[str, list[dict[str, Any]]],
+    truth: MeterTruth,
+    start: datetime,
+    now: datetime,
+) -> int:
+    """Every published hour since `start` exactly once, equal to the final values when final,
+    else to what the portal serves now; running sums from zero. Returns the hours checked."""
+    end = truth.published_until(now)
+    assert end is not None
+    served = truth.hourly(start, end, as_of=now)
+    final = truth.hourly(start, end)
+    last_final_day = max(d for d in local_days(start, end) if truth.final_time(d) <= now)
+    final_until = truth.day_bounds(last_final_day)[1]
+    for register, series in rows.items():
+        hours = [datetime.fromtimestamp(row["start"], UTC) for row in series]
+        assert len(hours) == len(set(hours)), f"{register}: an hour is doubled"
+        missing = sorted(set(served) - set(hours))
+        extra = sorted(set(hours) - set(served))
+        assert not missing, f"{register}: {len(missing)} hours missing, e.g. {missing[:3]}"
+        assert not extra, f"{register}: {len(extra)} hours not served, e.g. {extra[:3]}"
+        total = 0.0
+        for hour, row in zip(hours, series, strict=True):
+            want = (final if hour < final_until else served)[hour][register]
+            total += want
+            assert abs(row["state"] - want) < TOLERANCE, (register, hour, row["state"], want)
+            assert abs(row["sum"] - total) < TOLERANCE, (register, hour)
+    return len(served)
+
+
+def local_days(start: datetime, end: datetime) -> Iterator[date]:
+    """Brussels dates from the day before `start` to the day of `end`."""
+    day = start.astimezone(BRUSSELS).date() - timedelta(days=1)
+    while day <= end.astimezone(BRUSSELS).date():
+        yield day
+        day += timedelta(days=1)
