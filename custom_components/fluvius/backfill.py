@@ -89,8 +89,11 @@ class StatisticsBackfill:
                 self.imported_until = last + HOUR
                 # Re-import from the oldest day Fluvius may have revised since it was imported
                 # (Home Assistant may have been down for days): idempotent, and the newest day
-                # may be partial.
-                start = max(horizon, _revisable_since(last))
+                # may be partial. After a downtime longer than the history horizon the gap
+                # before the horizon is fetched too: imported hours are never left behind.
+                start = _revisable_since(last)
+                if last.astimezone(BRUSSELS).date() >= horizon:
+                    start = max(start, horizon)
             total = max((today - horizon).days, 1)
             _LOGGER.info(
                 "Statistics backfill from %s to %s (%d days of history)",
@@ -101,7 +104,7 @@ class StatisticsBackfill:
             while start <= today:
                 end = min(start + timedelta(days=CHUNK_DAYS - 1), today)
                 await self._import(await self._fetch(start, end))
-                self.progress = round(min(100.0, 100 * (end - horizon).days / total), 1)
+                self.progress = round(min(100.0, max(0.0, 100 * (end - horizon).days / total)), 1)
                 _LOGGER.info("Statistics backfill %.0f%% (up to %s)", self.progress, end)
                 self._on_progress()
                 start = end + timedelta(days=1)

@@ -29,6 +29,7 @@ from .api.errors import (
     FluviusInteractionRequiredError,
     FluviusMeterNotAccessibleError,
     FluviusRateLimitError,
+    FluviusTokenRejectedError,
 )
 from .api.models import Interval, MeterType, MonthlyPeak, Register, Resolution
 from .backfill import StatisticsBackfill
@@ -627,6 +628,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                     (batch.start, list(batch.intervals)) for batch in data.fetches
                 )
                 self._unpublished.clear()
+        except FluviusTokenRejectedError as err:
+            # B2C accepted the credentials; only the portal refused the new token (twice in a
+            # row, e.g. a glitch right after a 401). Not the user's to fix: retry next hour.
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": describe(err)},
+            ) from err
         except FluviusAuthError as err:
             reg = registry(self.hass)
             self.account.auth_failed = True

@@ -608,3 +608,31 @@ async def test_login_page_glitch_is_not_a_rejection(
     assert elec.runtime_data.last_update_success
     assert not reauth_flows(hass)
     assert fluvius.stats.logins == 2
+
+
+async def test_fresh_token_refused_is_not_a_rejection(
+    hass: HomeAssistant, fluvius: FluviusSimulator, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data request answers 401, and again after the token was renewed (two glitches in a
+    row; the soak met this at a restart). B2C accepted the credentials, so this is no reason
+    to ask the user: one ERROR, no reauth, no block on logins, and the next hourly update
+    carries on without a gap. (Before the fix it counted as rejected credentials: every
+    meter of the account stopped until the user re-authenticated.)"""
+    elec = meter_entry(history_days=HISTORY_DAYS)
+    await setup(clock, elec)
+    caplog.clear()
+    fluvius.faults.inject("measurements", "unauthorized", count=2)
+    await clock.to(clock.today() + timedelta(days=1), time(7, 30))  # the new day is due
+    assert fluvius.faults.fired == [("measurements", "unauthorized")] * 2
+    assert not elec.runtime_data.last_update_success
+    errors = our_records(caplog, logging.ERROR)
+    assert len(errors) == 1, errors
+    assert "FluviusTokenRejectedError" in errors[0]
+    await clock.tick()
+    assert elec.runtime_data.last_update_success
+    await clock.to(clock.today() + timedelta(days=1), time(9, 30))
+    assert not reauth_flows(hass)
+    assert fluvius.stats.failed_logins == 0
+    rows = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
+    assert_statistics_match(rows, fluvius.truth(ELEC_EAN), elec_start(fluvius), dt_util.utcnow())
+    assert not unhandled(caplog.records)

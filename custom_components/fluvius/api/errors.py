@@ -72,7 +72,10 @@ class FluviusTimeoutError(FluviusConnectionError):
 
 
 class FluviusTokenRejectedError(FluviusAuthError):
-    """The portal kept refusing a freshly renewed token (401 after one renewal)."""
+    """The portal kept refusing a freshly renewed token (401 after one renewal).
+
+    Unlike the other auth errors, B2C accepted the credentials: a caller may try again later.
+    """
 
 
 class FluviusNoDataError(FluviusError):
