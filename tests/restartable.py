@@ -71,13 +71,16 @@ class HomeAssistantRuns:
                 if hass.config_entries.async_get_entry(entry.entry_id).state is (
                     ConfigEntryState.NOT_LOADED
                 ):
-                    await hass.config_entries.async_setup(entry.entry_id)
-            await hass.async_block_till_done(wait_background_tasks=True)
+                    setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
+                    await self.settle(hass)
+                    await setup
+            await self.settle(hass)
             self.hass = hass
             self.starts += 1
             try:
                 yield hass
             finally:
+                await self.settle(hass)
                 await async_wait_recording_done(hass)
                 # Home Assistant dumps restorable states at its final write; the test plugin
                 # patches that out, so do it here as a real stop would.
@@ -90,4 +93,8 @@ class HomeAssistantRuns:
         assert self.hass is not None
         self._freezer.tick(delta)
         async_fire_time_changed(self.hass)
-        await self.hass.async_block_till_done(wait_background_tasks=True)
+        await self.settle(self.hass)
+
+    async def settle(self, hass: HomeAssistant) -> None:
+        """Wait until Home Assistant is idle (subclasses may move the clock meanwhile)."""
+        await hass.async_block_till_done(wait_background_tasks=True)

@@ -11,8 +11,7 @@ life.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 import logging
 import time
@@ -20,19 +19,14 @@ from typing import Any
 
 from freezegun import api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant import loader
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import restore_state
-from homeassistant.helpers.storage import Store
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    async_test_home_assistant,
 )
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -138,75 +132,21 @@ class SettlingRuns(HomeAssistantRuns):
         async_test_recorder: Callable[..., Any],
         freezer: FrozenDateTimeFactory,
         entries: list[MockConfigEntry],
-        on_start: Callable[[HomeAssistant], None] | None = None,
     ) -> None:
-        """As HomeAssistantRuns; `on_start` runs on each new instance before setup."""
+        """As HomeAssistantRuns; counts how far `settle` had to move the clock."""
         super().__init__(async_test_recorder, freezer, entries)
-        self._on_start = on_start
         self.clock_moved = timedelta()
 
-    @asynccontextmanager
-    async def run(self) -> AsyncIterator[HomeAssistant]:
-        """One Home Assistant lifetime (see HomeAssistantRuns.run), settling instead of
-        blocking."""
-        async with async_test_home_assistant() as hass, self._recorder(hass):
-            await hass.config.async_set_time_zone("Europe/Brussels")
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # load ours from the repo
-            if self._on_start is not None:
-                self._on_start(hass)
-            for entry in self._entries:
-                MockConfigEntry(
-                    domain=entry.domain,
-                    entry_id=entry.entry_id,
-                    unique_id=entry.unique_id,
-                    title=entry.title,
-                    data=dict(entry.data),
-                    options=dict(entry.options),
-                ).add_to_hass(hass)
-            for entry in self._entries:
-                if hass.config_entries.async_get_entry(entry.entry_id).state is (
-                    ConfigEntryState.NOT_LOADED
-                ):
-                    setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
-                    self.clock_moved += await settle(hass, self._freezer)
-                    await setup
-            self.clock_moved += await settle(hass, self._freezer)
-            self.hass = hass
-            self.starts += 1
-            try:
-                yield hass
-            finally:
-                self.clock_moved += await settle(hass, self._freezer)
-                await _async_dump_restore_state(hass)
-                await async_wait_recording_done(hass)
-                await hass.async_stop()
-                self.hass = None
-
-    async def tick(self, delta: timedelta) -> None:
-        """Move the clock and let the running instance do what fell due."""
-        assert self.hass is not None
-        self._freezer.tick(delta)
-        async_fire_time_changed(self.hass)
-        self.clock_moved += await settle(self.hass, self._freezer)
+    async def settle(self, hass: HomeAssistant) -> None:
+        """Wait until idle, moving the clock on while requests hang (see `settle`)."""
+        self.clock_moved += await settle(hass, self._freezer)
 
     async def move_to(self, when: datetime) -> None:
         """Jump the clock to an instant and let the running instance do what fell due."""
         assert self.hass is not None
         self._freezer.move_to(when)
         async_fire_time_changed(self.hass)
-        self.clock_moved += await settle(self.hass, self._freezer)
-
-
-async def _async_dump_restore_state(hass: HomeAssistant) -> None:
-    """Save restorable entity states as Home Assistant does when it stops.
-
-    The harness replaces the restore-state store's save with a no-op (and never sets up the
-    dump at stop), so without this every restart would look like a first start to a
-    RestoreEntity (measured: the peak event forgot its last announced peak).
-    """
-    data = restore_state.async_get(hass)
-    states = [stored.as_dict() for stored in data.async_get_stored_states()]
-    await Store.async_save(data.store, states)
+        await self.settle(self.hass)
 
 
 def unhandled(records: list[logging.LogRecord]) -> list[str]:

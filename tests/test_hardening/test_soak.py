@@ -171,10 +171,10 @@ async def test_soak_sixty_days(  # noqa: PLR0917
         meter_entry(GAS_EAN, GAS_SERIAL, MeterType.GAS, history_days=HISTORY_DAYS),
     ]
 
-    def on_start(hass: HomeAssistant) -> None:
+    async def on_start(hass: HomeAssistant) -> None:
         hass.bus.async_listen(EVENT_STATE_CHANGED, watch.on_state)
 
-    ha = SettlingRuns(async_test_recorder, freezer, entries, on_start)
+    ha = SettlingRuns(async_test_recorder, freezer, entries)
     first_day = _local(START).date()
     stops = [_at_local(first_day + timedelta(days=d), at) for d, at, _ in RESTARTS]
     downtimes = [down for _, _, down in RESTARTS]
@@ -183,7 +183,7 @@ async def test_soak_sixty_days(  # noqa: PLR0917
     try:
         for segment in range(len(RESTARTS) + 1):
             segment_end = stops[segment] if segment < len(RESTARTS) else end
-            async with ha.run() as hass:
+            async with ha.run(prepare=on_start) as hass:
                 # Besides the random ones: a 401 in the middle of a session, for sure.
                 sim.faults.inject("measurements", "unauthorized")
                 sim.faults.inject("peaks", "unauthorized")
