@@ -1,8 +1,10 @@
 """Azure AD B2C, as the Fluvius sign-in uses it: authorize page, SelfAsserted, confirmed, token.
 
 Served on the login origin (a different port from the portal). The rules are deliberately
-strict where real B2C is strict (cookies, CSRF, transaction, PKCE, Origin on the token
-endpoint, single-use codes, rotating refresh tokens that die 24 h after the first login).
+strict where real B2C is strict (cookies, CSRF, transaction, PKCE, single-use codes, rotating
+refresh tokens that die 24 h after the first login; Origin on the token endpoint only with
+`require_origin`). Each authorize expires the `x-ms-cpim-cache|...` cookies of earlier
+transactions that the browser presents, so a cookie jar reused across logins stays small.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ TENANT_PATH = f"/{TENANT}/{POLICY}"
 SIGNIN_API = "CombinedSigninAndSignup"
 INTERACTIVE_API = "SelfAsserted-MFA"
 CTX_COOKIE = "x-ms-cpim-ctx"
+CACHE_COOKIE_PREFIX = "x-ms-cpim-cache|"
+COOKIE_ATTRIBUTES = "path=/; SameSite=None; HttpOnly"
+EXPIRED = "Max-Age=0; expires=Thu, 01 Jan 1970 00:00:00 GMT"
 ISSUER_ID = "5a3c1e9b-7f2d-4c68-a0b1-94d2e6f8c173"  # the tenant ID in token issuers
 _CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -314,8 +319,13 @@ class B2CService:
             )
         tx = self._new_transaction(q)
         response = web.Response(text=self._signin_page(tx), content_type="text/html")
+        # A new transaction supersedes the cache cookies of earlier ones (the jar stays small).
+        sent = parse_cookie_header(request.headers.get("Cookie", ""))
+        for name in sent:
+            if name.startswith(CACHE_COOKIE_PREFIX) and name not in tx.cookies:
+                response.headers.add("Set-Cookie", f"{name}=; {EXPIRED}; {COOKIE_ATTRIBUTES}")
         for name, value in tx.cookies.items():
-            response.headers.add("Set-Cookie", f"{name}={value}; path=/; SameSite=None; HttpOnly")
+            response.headers.add("Set-Cookie", f"{name}={value}; {COOKIE_ATTRIBUTES}")
         return response
 
     def _authorize_problem(self, q: Any) -> str | None:
@@ -343,7 +353,7 @@ class B2CService:
         csrf = self._cookie_value()
         cookies = {
             f"x-ms-cpim-sso:{TENANT}_0": self._cookie_value(),
-            f"x-ms-cpim-cache|{tid[:8]}_0": self._cookie_value(),
+            f"{CACHE_COOKIE_PREFIX}{tid[:8]}_0": self._cookie_value(),
             "x-ms-cpim-trans": self._cookie_value(),
             "x-ms-cpim-csrf": csrf,
             f"x-ms-cpim-geo/{TENANT}": self._cookie_value(),
@@ -476,7 +486,7 @@ class B2CService:
         response = self._status_json({"status": "200"})
         value = self._cookie_value()
         tx.cookies[CTX_COOKIE] = value
-        response.headers.add("Set-Cookie", f"{CTX_COOKIE}={value}; path=/; SameSite=None; HttpOnly")
+        response.headers.add("Set-Cookie", f"{CTX_COOKIE}={value}; {COOKIE_ATTRIBUTES}")
         return response
 
     def _status_json(self, body: dict[str, str]) -> web.Response:

@@ -49,7 +49,7 @@ class SimOptions:
     settings_variant: str = "compact"
     field_ids: tuple[str, str] = ("signInName", "password")
     response_in_fragment: bool = False
-    require_origin: bool = True
+    require_origin: bool = False
     self_asserted_content_type: str = "application/json"
     token_numbers_as_strings: bool = False
     token_expiry_fields: str = "all"

@@ -100,6 +100,38 @@ async def test_login_page_and_cookies(simulator: FluviusSimulator, client: RefCl
     assert names["x-ms-cpim-csrf"] == settings["csrf"]
 
 
+async def test_cookie_jar_stays_bounded_over_many_logins(simulator: FluviusSimulator) -> None:
+    # One reused jar, as a long-running client that keeps its login session: every new
+    # authorize expires the previous transaction's x-ms-cpim-cache|... cookie.
+    jar = aiohttp.CookieJar(unsafe=True, quote_cookie=False)
+    async with RefClient(simulator) as client:
+        await client.session.close()
+        client.jar = jar
+        client.session = aiohttp.ClientSession(cookie_jar=jar)
+        sizes = []
+        for _ in range(150):
+            tokens = await client.login(DEMO_EMAIL, DEMO_PASSWORD)
+            assert tokens["access_token"]
+            sizes.append(len(jar))
+            assert sum(c.key.startswith("x-ms-cpim-cache|") for c in jar) == 1
+    assert max(sizes) <= 7  # sso, cache, trans, csrf, geo, dc, ctx
+    assert simulator.stats.logins == 150
+    assert simulator.stats.failed_logins == 0
+
+
+async def test_new_authorize_supersedes_the_previous_transaction(client: RefClient) -> None:
+    first = await client.authorize(DEMO_EMAIL)
+    second = await client.authorize(DEMO_EMAIL)
+    assert first.settings["transId"] != second.settings["transId"]
+    # The first transaction's cache cookie was expired by the second authorize.
+    caches = [c.key for c in client.jar if c.key.startswith("x-ms-cpim-cache|")]
+    assert len(caches) == 1
+    resp = await client.self_asserted(first, DEMO_EMAIL, DEMO_PASSWORD)
+    assert_html_400(resp, "cookie x-ms-cpim-")
+    resp = await client.self_asserted(second, DEMO_EMAIL, DEMO_PASSWORD)
+    assert json.loads(await resp.text()) == {"status": "200"}
+
+
 # --- SelfAsserted --------------------------------------------------------------------------
 
 
@@ -403,23 +435,32 @@ async def test_policy_path_is_case_insensitive(simulator: FluviusSimulator) -> N
 # --- token ---------------------------------------------------------------------------------
 
 
-async def test_token_needs_origin(simulator: FluviusSimulator, client: RefClient) -> None:
-    tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
-    resp = await client.token(client.code_form(tx, code))
-    assert resp.headers["Access-Control-Allow-Origin"] == simulator.portal_url
-    tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
-    resp = await client.token(client.code_form(tx, code), origin=False)
-    assert resp.status == 400
-    body = await resp.json()
-    assert body["error"] == "invalid_request"
-    assert simulator.stats.logins == 1
-
-
-async def test_origin_optional(make_sim: SimFactory) -> None:
-    sim = await make_sim(require_origin=False)
+async def test_token_needs_origin_variant(make_sim: SimFactory) -> None:
+    sim = await make_sim(require_origin=True)
     async with RefClient(sim) as client:
         tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
-        assert (await client.token(client.code_form(tx, code), origin=False)).status == 200
+        resp = await client.token(client.code_form(tx, code))
+        assert resp.status == 200
+        assert resp.headers["Access-Control-Allow-Origin"] == sim.portal_url
+        tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
+        resp = await client.token(client.code_form(tx, code), origin=False)
+        assert resp.status == 400
+        body = await resp.json()
+        assert body["error"] == "invalid_request"
+        assert body["error_description"].startswith("AADB2C99067:")
+        assert sim.stats.logins == 1
+
+
+async def test_origin_optional_by_default(simulator: FluviusSimulator, client: RefClient) -> None:
+    assert simulator.options.require_origin is False
+    tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
+    resp = await client.token(client.code_form(tx, code), origin=False)
+    assert resp.status == 200
+    assert "Access-Control-Allow-Origin" not in resp.headers
+    tx, code = await client.code(DEMO_EMAIL, DEMO_PASSWORD)
+    assert (await client.token(client.code_form(tx, code))).status == 200  # harmless
+    resp = await client.refresh((await resp.json())["refresh_token"])
+    assert resp.status == 200
 
 
 async def grant_error(resp: aiohttp.ClientResponse) -> tuple[str, str]:
