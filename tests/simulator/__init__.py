@@ -19,7 +19,7 @@ Public interface
 - `SimClock(start, *, realtime=False, source=None)`: `.now()` (aware UTC), `.advance(td)`,
   `.set(dt)`. Manual by default; `realtime` runs with the wall clock from `start`; `source`
   delegates to a callable (e.g. `dt_util.utcnow`) plus an offset moved by advance/set.
-- `FluviusSimulator(clock, *, seed=1, dialect="dialect_a", legacy=False, **options)`;
+- `FluviusSimulator(clock, *, seed=1, dialect="live", legacy=False, **options)`;
   `FluviusSimulator.demo(clock=None, **options)` adds the accounts of `demo.py`.
 - `sim.add_account(email, password, meters=[SimMeter(...)], kind=...)`, kinds:
   "normal"; "interactive" (confirm answers a new SETTINGS page: MFA); "disabled"
@@ -47,8 +47,10 @@ Public interface
   "openid_config", "portal_index", "unknown"), `.logins` (authorization_code grants that
   issued tokens), `.refreshes` (refresh grants that issued tokens), `.failed_logins`
   (SelfAsserted rejections, confirm error redirects, failed code grants);
-  `sim.request_log` [RequestRecord(time, endpoint, method, path, status, query, fault)],
-  status 0 = connection dropped; `sim.reset_stats()`; `sim.revoke_tokens(email=None)`.
+  `sim.request_log` [RequestRecord(time, endpoint, method, path, status, query, fault,
+  refused)], status 0 = connection dropped, `refused` = why a data request was not served
+  (answered `200 []` or 400, see refusals), else None; `sim.reset_stats()`;
+  `sim.revoke_tokens(email=None)`.
 - Ground truth: `sim.truth(ean)` -> MeterTruth: `.intervals(start, end, as_of=None)`,
   `.hourly(...)`, `.periods(start, end, resolution, as_of=None)` (with status and gas factor),
   `.daily(local_date, as_of=None)`, `.status(start, as_of=None)`,
@@ -63,6 +65,12 @@ Public interface
   password, kind, failures, lockouts, locked_until), `sim.owner_of(ean)`, `sim.series(ean)`,
   `sim.b2c.transactions` {transId: Transaction(csrf, cookies, account, ...)},
   `sim.b2c.tokens.codes` / `.refresh` / `.access` {token: grant}, `sim.options`.
+- Dialects (`dialects.py`): `DIALECTS` {name: {code: (resolution, max_days)}},
+  `DIALECT_REFUSALS` {name: "empty" | "400"}, `REFUSALS` ("empty", "400"),
+  `resolve_dialect(name_or_mapping) -> mapping` (also "random:<seed>"),
+  `refusal_of(dialect) -> "empty" | "400"`, `random_dialect(seed) -> dict`,
+  `random_peaks_max_days(seed) -> int`, `peaks_max_days_of(dialect) -> int`;
+  `sim.options.refusal_style()` and `sim.options.peaks_limit()` give what is in force.
 - Demo identities: `tests.simulator.demo` (DEMO_NOW = 2026-04-15 10:00 UTC, accounts,
   EANs, serials, passwords; `make_ean`, `ean_check_digit`).
 - Modules: clock, data (generation + truth), dialects, b2c (login), portal (data), faults,
@@ -71,16 +79,34 @@ Public interface
 Options (keyword arguments; most may also be changed live via `sim.options.<name>`)
 -------------------------------------------------------------------------------------
 - seed (1): data and token randomness. Read at creation.
-- dialect ("dialect_a"): name in DIALECTS or a custom {code: (resolution, max_days)}.
+- dialect ("live"): a name in DIALECTS, "random:<seed>", or a custom {code: (resolution,
+  max_days)}. Silent dialects (refuse with `200 []`, as the live portal does):
+  live {1: qh/1, 2: hour/1, 3: day/366, 4: day/366}; live_3qh {1: qh/1, 2: hour/1,
+  3: qh/7, 4: day/366}; "random:<seed>" = random_dialect(seed): codes 1-4, each
+  qh/hour/day with 1..31 days, at least one sub-daily and one daily code, spikes limit
+  drawn from (31, 62, 92, 184, 366); custom mappings. 400 dialects (the earlier reports):
   dialect_a {1: qh/1, 2: hour/31, 3: qh/7, 4: day/366}; dialect_b {1: qh/1, 2: hour/7,
   3: day/366, 4: day/366}; dialect_c {1: qh/1, 3: day/92, 4: day/366}; daily_only
-  {3: day/366, 4: day/366}. Unknown code or a range longer than max_days -> 400. The
-  range length is Brussels wall-clock time from historyFrom to historyUntil in days,
-  rounded up (00:00 to 23:59:59.999 is one day, also on DST days; so is a gas day
-  06:00 to 05:59:59.999). Gas meters answer hourly periods to a quarter-hour code.
-- gas_daily_only (False): gas meters refuse (400) every code that is not daily.
+  {3: day/366, 4: day/366}. The range length is Brussels wall-clock time from historyFrom
+  to historyUntil in days, rounded up (00:00 to 23:59:59.999 is one day, also on DST days;
+  so is a gas day 06:00 to 05:59:59.999; a window may start at any hour). Gas meters
+  answer hourly periods to a quarter-hour code.
+- refusal (None): "empty" (HTTP 200, `[]`) or "400" (JSON problem) for every request the
+  portal will not serve: unknown or missing granularity code, range longer than max_days,
+  a sub-daily code under gas_daily_only, a misaligned gas window (gas_day_windows), a
+  spikes range longer than the spikes limit. None: the dialect's own style (named:
+  DIALECT_REFUSALS; random and custom: "empty"). Malformed parameters (not a local time
+  with milliseconds and offset, a wrong Brussels offset, historyUntil <= historyFrom, not a
+  UTC time on the legacy endpoints) are HTTP 400 in every style.
+- gas_day_windows (True): a gas request with a sub-daily code must cover whole gas days:
+  historyFrom 06:00:00.000 local, historyUntil 05:59:59.999 or 06:00:00.000 local on a
+  later date; else refused. Daily codes take any window (periods whose 06:00 start lies
+  inside). Legacy endpoints: the same rule on their UTC instants, in Brussels time.
+- gas_daily_only (False): gas meters refuse every code that is not daily.
 - legacy (False): the current endpoints answer `legacy_status` (404 or 410, default 404)
   for every EAN (after the token check). The legacy endpoints answer in both modes.
+- legacy_decoy (False): the legacy endpoints also list a replaced meter, first, with
+  other values (default: only the real meter, as in the real 2024 sample).
 - msal_variant ("flat"): flat (top level, "scopes"), nested (all under "auth", incl.
   scopes), scopes ("auth" block + top-level "scopes"), default_scopes ("defaultScopes"),
   api_scopes ("apiScopes"), auth_request ("authRequest.scopes"), protected_resource_map
@@ -91,7 +117,8 @@ Options (keyword arguments; most may also be changed live via `sim.options.<name
 - field_ids (("signInName", "password")): IDs of the login and password fields.
 - response_in_fragment (False): code/state (or error) after "#" instead of "?"; the
   client's response_mode=fragment does the same.
-- require_origin (True): token endpoint wants an Origin header, else 400 invalid_request.
+- require_origin (False): the token endpoint wants an Origin header, else 400
+  invalid_request AADB2C99067 (public clients that work live send none).
 - self_asserted_content_type ("application/json"): e.g. "text/json" or "text/html", to
   check that a client reads SelfAsserted's JSON body whatever the Content-Type says.
 - token_numbers_as_strings (False): numeric token fields as strings.
@@ -104,7 +131,8 @@ Options (keyword arguments; most may also be changed live via `sim.options.<name
 - throttle_limit (None): more than N SelfAsserted posts in one sim-clock minute ->
   AADB2C90244 (also: faults.inject("self_asserted", "b2c_error", code=...)).
 - shuffle_periods (False): periods (and peak months) come unsorted with one duplicate.
-- peaks_max_days (731): longest range the spikes endpoints accept.
+- peaks_max_days (None): longest range (Brussels days) the spikes endpoints accept; None:
+  the dialect's own (731, random dialects: seeded, at least 31 so any one month fits).
 - client_id, api_scope: what the MSAL config announces and B2C demands. No access token
   is issued unless api_scope was requested (like B2C).
 - elec_delay_days (1), gas_delay_days (3), publish_hour (7): day D is published at
@@ -131,18 +159,25 @@ Behaviour notes
 ---------------
 - Check order on data endpoints: token (401) -> legacy mode (404/410) -> EAN unknown (404) /
   other account (403) / wrong meterSerialNumber (404; empty or absent is accepted) /
-  asServiceProvider=true (403) -> parameters (400). Errors are JSON {"title","status",
-  "detail"}.
+  asServiceProvider=true (403 on the current endpoints; the legacy ones answer as if it
+  were false) -> malformed times (400) -> unserved requests (refusal style). Errors are
+  JSON {"title","status","detail"}. Unknown query parameters (e.g. the portal's
+  `mandateDisplayMode=1`) are ignored.
 - Gas meters: the spikes endpoints answer [] (200).
 - Peaks: one entry per Brussels month overlapping the range that has published data; the
   peak is over the whole month's published quarter-hours (not cut to the range).
-- Legacy measurements: [{sn, mdf, mdu, val}] with the replaced (decoy) meter FIRST and
-  different values, then the real one. Single-tariff meters report under oh/ih (ol/il null);
-  gas under ok (kWh) / om (m³).
+- Legacy measurements: [{sn, mdf, mdu, val}]: the real meter, `mdu`
+  "9999-12-30T23:00:00Z" (with legacy_decoy, the replaced meter FIRST, mdu = the real one's
+  mdf, different values). Rows: d, de, dt (false), oh, ol, ih, il, ok, om and their *vs,
+  okgcf. Electricity: ok/om/okvs/omvs are 0, okgcf null; single-tariff meters report under
+  oh/ih (ol/il null). Gas: ok (kWh) / om (m³), okgcf = the conversion factor, oh..il null.
 - B2C 400 pages carry the reason in an `X-Sim-Reason` header.
 - B2C cookies (set at authorize; x-ms-cpim-ctx added by a successful SelfAsserted): names
   with ':', '|' and '/', values with '+', '/', '='; no Secure flag (plain HTTP). They must
   come back unquoted and unchanged; any quoted x-ms-cpim-* cookie -> 400 on every B2C step.
+  A new authorize replaces them and expires (Max-Age=0) the x-ms-cpim-cache|<id>_0 cookies
+  of earlier transactions the browser presents, so a reused jar stays at 7 cookies (and an
+  earlier, unfinished transaction in that jar no longer works).
   The CSRF token (also a cookie) contains '+', '/', '=': it must be URL-encoded in the
   confirm query; a raw '+' arrives as a space and fails.
 - Token endpoint: authorization_code (client_id, redirect_uri, PKCE S256, single-use code:
@@ -170,7 +205,16 @@ from .data import (
     is_valid_ean,
     make_ean,
 )
-from .dialects import DIALECTS, resolve_dialect
+from .dialects import (
+    DIALECT_REFUSALS,
+    DIALECTS,
+    REFUSALS,
+    peaks_max_days_of,
+    random_dialect,
+    random_peaks_max_days,
+    refusal_of,
+    resolve_dialect,
+)
 from .faults import ENDPOINTS, KINDS, FaultInjector
 from .portal import REGISTER_CODES
 from .server import FluviusSimulator
@@ -189,11 +233,13 @@ __all__ = [
     "BRUSSELS",
     "DAILY",
     "DIALECTS",
+    "DIALECT_REFUSALS",
     "ENDPOINTS",
     "HOURLY",
     "KINDS",
     "MSAL_VARIANTS",
     "QUARTER_HOUR",
+    "REFUSALS",
     "REGISTER_CODES",
     "SETTINGS_VARIANTS",
     "TOKEN_EXPIRY_FIELDS",
@@ -209,5 +255,9 @@ __all__ = [
     "ean_check_digit",
     "is_valid_ean",
     "make_ean",
+    "peaks_max_days_of",
+    "random_dialect",
+    "random_peaks_max_days",
+    "refusal_of",
     "resolve_dialect",
 ]

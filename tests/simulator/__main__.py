@@ -14,9 +14,18 @@ import signal
 
 from . import demo
 from .clock import SimClock
-from .dialects import DIALECTS
+from .dialects import DIALECTS, REFUSALS, resolve_dialect
 from .server import FluviusSimulator
 from .state import MSAL_VARIANTS, SETTINGS_VARIANTS
+
+
+def dialect_name(text: str) -> str:
+    """A named dialect or "random:<seed>" (argparse type)."""
+    try:
+        resolve_dialect(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+    return text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,7 +36,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="portal port (0: any free one)")
     parser.add_argument("--login-port", type=int, help="B2C port (default: port + 1)")
-    parser.add_argument("--dialect", default="dialect_a", choices=sorted(DIALECTS))
+    parser.add_argument(
+        "--dialect",
+        default="live",
+        type=dialect_name,
+        help=f"one of {', '.join(sorted(DIALECTS))}, or random:<seed> (default: live)",
+    )
+    parser.add_argument(
+        "--refusal", choices=REFUSALS, help="override the dialect's refusal style (200 [] or 400)"
+    )
     parser.add_argument("--realtime", action="store_true", help="clock = now, running")
     parser.add_argument("--legacy", action="store_true", help="current endpoints answer 404")
     parser.add_argument("--seed", default="1")
@@ -45,7 +62,8 @@ def banner(sim: FluviusSimulator) -> str:
             f"  portal:  {sim.portal_url}",
             f"  login:   {sim.login_url}  (B2C authority {sim.authority})",
             f"  clock:   {sim.clock}",
-            f"  dialect: {sim.options.dialect}, legacy: {sim.options.legacy}",
+            f"  dialect: {sim.options.dialect} (refusal {sim.options.refusal_style()}), "
+            f"legacy: {sim.options.legacy}",
             "Accounts:",
             f"  {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}",
             f"    electricity EAN {demo.ELEC_EAN} serial {demo.ELEC_SERIAL} (dual, solar, EV)",
@@ -68,6 +86,7 @@ async def serve(args: argparse.Namespace) -> None:
         clock=SimClock(start, realtime=args.realtime),
         seed=args.seed,
         dialect=args.dialect,
+        refusal=args.refusal,
         legacy=args.legacy,
         msal_variant=args.msal_variant,
         settings_variant=args.settings_variant,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import math
 from random import Random
 import re
@@ -16,6 +16,7 @@ from .data import (
     CONSUMPTION_LOW,
     CONSUMPTION_SINGLE,
     DAILY,
+    GAS_DAY_START,
     GAS_ENERGY,
     GAS_VOLUME,
     INJECTION_HIGH,
@@ -27,7 +28,7 @@ from .data import (
     local_midnight,
     utc_z,
 )
-from .dialects import resolve_dialect
+from .dialects import EMPTY, resolve_dialect
 from .state import Account
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ LEGACY_FIELDS: dict[str, str] = {
     GAS_VOLUME: "om",
 }
 LEGACY_VALUE_KEYS = ("oh", "ol", "ih", "il", "ok", "om")
+# The real 2024 sample: electricity rows carry 0 (not null) in the gas fields.
+LEGACY_ZERO_FOR_ELECTRICITY = ("ok", "om", "okvs", "omvs")
+LEGACY_OPEN_END = "9999-12-30T23:00:00Z"  # `mdu` of the active meter
+# historyUntil of a whole-gas-days window: 05:59:59.999 or 06:00:00.000 local.
+GAS_DAY_ENDS = (time(5, 59, 59, 999000), GAS_DAY_START)
 
 _LOCAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$")
 _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
@@ -76,7 +82,12 @@ def problem(status: int, detail: str) -> web.Response:
 
 
 class BadRequest(Exception):
-    """A parameter the portal refuses (HTTP 400)."""
+    """A malformed parameter: HTTP 400 in every dialect (e.g. a wrong offset)."""
+
+
+class Unserved(Exception):
+    """A well-formed request the portal will not serve (unknown code, range too long, gas
+    window misaligned, ...): answered in the refusal style, `200 []` or 400."""
 
 
 def parse_local_time(text: str | None) -> datetime:
@@ -112,6 +123,17 @@ def local_days(start: datetime, end: datetime) -> int:
         tzinfo=None
     )
     return max(1, math.ceil(wall / timedelta(days=1)))
+
+
+def whole_gas_days(start: datetime, end: datetime) -> bool:
+    """[start, end) runs from 06:00:00.000 local to 05:59:59.999 or 06:00 on a later date."""
+    first = start.astimezone(BRUSSELS)
+    last = end.astimezone(BRUSSELS)
+    return (
+        first.timetz().replace(tzinfo=None) == GAS_DAY_START
+        and last.timetz().replace(tzinfo=None) in GAS_DAY_ENDS
+        and last.date() > first.date()
+    )
 
 
 def months_between(start: datetime, end: datetime) -> list[tuple[int, int]]:
@@ -210,7 +232,9 @@ class PortalService:
 
     # shared checks
 
-    def _meter_for(self, request: web.Request, account: Account) -> MeterSeries | web.Response:
+    def _meter_for(
+        self, request: web.Request, account: Account, *, current: bool
+    ) -> MeterSeries | web.Response:
         ean = request.match_info["ean"]
         owner = self.sim.owner_of(ean)
         if owner is None:
@@ -221,7 +245,8 @@ class PortalService:
         series = self.sim.series(ean)
         if serial and serial != series.meter.serial:
             return problem(404, "no meter with this serial number on this EAN")
-        if request.query.get("asServiceProvider", "false").lower() == "true":
+        provider = request.query.get("asServiceProvider", "false").lower() == "true"
+        if provider and current:  # the legacy endpoints answer as if it were false
             return problem(403, "not a service provider")
         return series
 
@@ -237,19 +262,34 @@ class PortalService:
         if current and self.sim.options.legacy:
             status = self.sim.options.legacy_status
             return problem(status, "this API version is no longer available")
-        return self._meter_for(request, account)
+        return self._meter_for(request, account, current=current)
 
-    def _resolution(self, request: web.Request, series: MeterSeries, days: int) -> str:
+    def _resolution(
+        self, request: web.Request, series: MeterSeries, window: tuple[datetime, datetime, int]
+    ) -> str:
+        """The resolution the request's code stands for, or Unserved."""
+        options = self.sim.options
+        start, end, days = window
         code = request.query.get("granularity")
-        dialect = resolve_dialect(self.sim.options.dialect)
+        dialect = resolve_dialect(options.dialect)
         if code is None or code not in dialect:
-            raise BadRequest(f"unsupported granularity {code!r}")
+            raise Unserved(f"unsupported granularity {code!r}")
         resolution, max_days = dialect[code]
-        if series.meter.is_gas and self.sim.options.gas_daily_only and resolution != DAILY:
-            raise BadRequest(f"granularity {code} is not available for gas meters")
+        if series.meter.is_gas and resolution != DAILY:
+            if options.gas_daily_only:
+                raise Unserved(f"granularity {code} is not available for gas meters")
+            if options.gas_day_windows and not whole_gas_days(start, end):
+                raise Unserved(f"granularity {code} on gas needs whole gas days (06:00 to 06:00)")
         if days > max_days:
-            raise BadRequest(f"granularity {code} allows at most {max_days} days, not {days}")
+            raise Unserved(f"granularity {code} allows at most {max_days} days, not {days}")
         return resolution
+
+    def _refuse(self, request: web.Request, reason: str) -> web.Response:
+        """Answer an unserved request in the refusal style; the log keeps the reason."""
+        request["sim_refused"] = reason
+        if self.sim.options.refusal_style() == EMPTY:
+            return web.json_response([])
+        return problem(400, reason)
 
     def _window(self, request: web.Request, *, utc: bool) -> tuple[datetime, datetime, int]:
         parse = parse_utc_time if utc else parse_local_time
@@ -277,9 +317,11 @@ class PortalService:
             return series
         try:
             start, end, days = self._window(request, utc=False)
-            resolution = self._resolution(request, series, days)
+            resolution = self._resolution(request, series, (start, end, days))
         except BadRequest as err:
             return problem(400, str(err))
+        except Unserved as err:
+            return self._refuse(request, str(err))
         periods = series.periods(start, end, resolution, self.sim.clock.now())
         body = [self._current_period(p) for p in periods]
         return web.json_response(self._arrange(request, body))
@@ -312,6 +354,8 @@ class PortalService:
             self._check_peak_range(days)
         except BadRequest as err:
             return problem(400, str(err))
+        except Unserved as err:
+            return self._refuse(request, str(err))
         now = self.sim.clock.now()
         body = []
         for year, month in months_between(start, end):
@@ -328,36 +372,41 @@ class PortalService:
         return web.json_response(self._arrange(request, body))
 
     def _check_peak_range(self, days: int) -> None:
-        if days > self.sim.options.peaks_max_days:
-            raise BadRequest(f"at most {self.sim.options.peaks_max_days} days")
+        limit = self.sim.options.peaks_limit()
+        if days > limit:
+            raise Unserved(f"spikes allow at most {limit} days, not {days}")
 
     # legacy API
 
-    def _legacy_meters(self, series: MeterSeries) -> list[tuple[MeterSeries, str, str, str | None]]:
-        """(series, sn, mdf, mdu): the replaced decoy meter first, then the real one."""
+    def _legacy_meters(self, series: MeterSeries) -> list[tuple[MeterSeries, str, str, str]]:
+        """(series, sn, mdf, mdu): the real meter; with `legacy_decoy`, the replaced one first."""
         installed = series.meter.installed
+        real = (series, series.meter.serial, utc_z(local_midnight(installed)), LEGACY_OPEN_END)
+        if not self.sim.options.legacy_decoy:
+            return [real]
         old_start = date(installed.year - 8, installed.month, 1)
-        return [
-            (
-                self.sim.decoy(series.meter.ean),
-                decoy_serial(series.meter.serial),
-                utc_z(local_midnight(old_start)),
-                utc_z(local_midnight(installed)),
-            ),
-            (series, series.meter.serial, utc_z(local_midnight(installed)), None),
-        ]
+        decoy = (
+            self.sim.decoy(series.meter.ean),
+            decoy_serial(series.meter.serial),
+            utc_z(local_midnight(old_start)),
+            utc_z(local_midnight(installed)),
+        )
+        return [decoy, real]
 
     async def legacy_measurements(self, request: web.Request) -> web.Response:
-        """Old consumption-histories shape, with a decoy `sn` entry."""
+        """Old consumption-histories shape: [{sn, mdf, mdu, val}]."""
         series = self._guard(request, current=False)
         if isinstance(series, web.Response):
             return series
         try:
             start, end, days = self._window(request, utc=True)
-            resolution = self._resolution(request, series, days)
+            resolution = self._resolution(request, series, (start, end, days))
         except BadRequest as err:
             return problem(400, str(err))
+        except Unserved as err:
+            return self._refuse(request, str(err))
         now = self.sim.clock.now()
+        gas = series.meter.is_gas
         body = [
             {
                 "sn": sn,
@@ -365,7 +414,10 @@ class PortalService:
                 "mdu": mdu,
                 "val": self._arrange(
                     request,
-                    [self._legacy_period(p) for p in s.periods(start, end, resolution, now)],
+                    [
+                        self._legacy_period(p, gas=gas)
+                        for p in s.periods(start, end, resolution, now)
+                    ],
                 ),
             }
             for s, sn, mdf, mdu in self._legacy_meters(series)
@@ -373,10 +425,13 @@ class PortalService:
         return web.json_response(body)
 
     @staticmethod
-    def _legacy_period(period: Period) -> dict[str, Any]:
-        row: dict[str, Any] = {"d": utc_z(period.start), "de": utc_z(period.end)}
+    def _legacy_period(period: Period, *, gas: bool) -> dict[str, Any]:
+        row: dict[str, Any] = {"d": utc_z(period.start), "de": utc_z(period.end), "dt": False}
         row.update(dict.fromkeys(LEGACY_VALUE_KEYS))
         row.update({f"{k}vs": None for k in LEGACY_VALUE_KEYS})
+        if not gas:
+            row.update(dict.fromkeys(LEGACY_ZERO_FOR_ELECTRICITY, 0))
+        row["okgcf"] = period.factor if gas else None
         for register, value in period.values.items():
             key = LEGACY_FIELDS[register]
             row[key] = value
@@ -384,7 +439,7 @@ class PortalService:
         return row
 
     async def legacy_peaks(self, request: web.Request) -> web.Response:
-        """Old consumption-spikes shape, with a decoy `sn` entry."""
+        """Old consumption-spikes shape: [{sn, mdf, mdu, val}]."""
         series = self._guard(request, current=False)
         if isinstance(series, web.Response):
             return series
@@ -393,6 +448,8 @@ class PortalService:
             self._check_peak_range(days)
         except BadRequest as err:
             return problem(400, str(err))
+        except Unserved as err:
+            return self._refuse(request, str(err))
         now = self.sim.clock.now()
         body = []
         for s, sn, mdf, mdu in self._legacy_meters(series):

@@ -37,7 +37,7 @@ class FluviusSimulator:
         clock: SimClock,
         *,
         seed: int | str = 1,
-        dialect: Any = "dialect_a",
+        dialect: Any = "live",
         legacy: bool = False,
         **options: Any,
     ) -> None:
@@ -206,6 +206,7 @@ class FluviusSimulator:
                     status,
                     request.query_string,
                     fault.kind if fault else None,
+                    request.get("sim_refused"),
                 )
             )
 

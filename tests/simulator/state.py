@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from .data import Publication, SimMeter
-from .dialects import resolve_dialect
+from .dialects import REFUSALS, peaks_max_days_of, refusal_of, resolve_dialect
 
 MSAL_VARIANTS = (
     "flat",
@@ -42,9 +42,11 @@ class SimOptions:
     """
 
     seed: int | str = 1
-    dialect: str | Mapping[str, tuple[str, int]] = "dialect_a"
+    dialect: str | Mapping[str, tuple[str, int]] = "live"
+    refusal: str | None = None
     legacy: bool = False
     legacy_status: int = 404
+    legacy_decoy: bool = False
     msal_variant: str = "flat"
     settings_variant: str = "compact"
     field_ids: tuple[str, str] = ("signInName", "password")
@@ -63,7 +65,8 @@ class SimOptions:
     throttle_limit: int | None = None
     shuffle_periods: bool = False
     gas_daily_only: bool = False
-    peaks_max_days: int = 731
+    gas_day_windows: bool = True
+    peaks_max_days: int | None = None
     client_id: str = DEFAULT_CLIENT_ID
     api_scope: str = DEFAULT_API_SCOPE
     elec_delay_days: int = 1
@@ -79,6 +82,16 @@ class SimOptions:
             _one_of(name, value, _CHOICES[name])
         elif name == "dialect":
             resolve_dialect(value)
+        elif name == "refusal":
+            value = None if value is None else str(value)
+            if value is not None and value not in REFUSALS:
+                raise ValueError(f"refusal must be None or one of {REFUSALS}, not {value!r}")
+        elif (
+            name == "peaks_max_days"
+            and value is not None
+            and (not isinstance(value, int) or value < 1)
+        ):
+            raise ValueError("peaks_max_days is None (the dialect's own) or a number of days")
         elif name == "legacy_status" and value not in (404, 410):
             raise ValueError("legacy_status is 404 or 410")
         elif name == "field_ids":
@@ -91,6 +104,16 @@ class SimOptions:
     def names(cls) -> tuple[str, ...]:
         """All option names."""
         return tuple(f.name for f in fields(cls))
+
+    def refusal_style(self) -> str:
+        """How the portal refuses what it will not serve: "empty" (200 []) or "400"."""
+        return self.refusal or refusal_of(self.dialect)
+
+    def peaks_limit(self) -> int:
+        """The longest range (Brussels days) the spikes endpoints accept."""
+        if self.peaks_max_days is not None:
+            return self.peaks_max_days
+        return peaks_max_days_of(self.dialect)
 
     def publication(self) -> Publication:
         """The data timing rules these options describe."""
@@ -132,7 +155,11 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
-    """One answered (or dropped: status 0) request."""
+    """One answered (or dropped: status 0) request.
+
+    `refused`: why the portal would not serve a data request (unknown code, range too long,
+    gas window misaligned, ...), whether it answered `200 []` or 400; else None.
+    """
 
     time: datetime
     endpoint: str
@@ -141,6 +168,7 @@ class RequestRecord:
     status: int
     query: str = ""
     fault: str | None = None
+    refused: str | None = None
 
 
 @dataclass

@@ -90,6 +90,13 @@ def day_window(first: date, last: date) -> tuple[str, str]:
     return local_stamp(start), local_stamp(end)
 
 
+def gas_day_window(first: date, last: date) -> tuple[str, str]:
+    """historyFrom/historyUntil for gas days first..last inclusive (06:00 to 06:00 local)."""
+    start = datetime.combine(first, time(6), BRUSSELS)
+    end = datetime.combine(last + timedelta(days=1), time(6), BRUSSELS) - timedelta(milliseconds=1)
+    return local_stamp(start), local_stamp(end)
+
+
 @dataclass
 class Transaction:
     """What the authorize step hands to the next steps."""

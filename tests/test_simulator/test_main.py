@@ -7,6 +7,7 @@ import signal
 import sys
 
 import aiohttp
+import pytest
 
 from tests.simulator.__main__ import parse_args
 
@@ -17,6 +18,17 @@ def test_parse_args() -> None:
     assert args.realtime
     assert args.legacy
     assert args.host == "127.0.0.1"
+
+
+def test_parse_args_dialects(capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse_args([])
+    assert (args.dialect, args.refusal) == ("live", None)
+    args = parse_args(["--dialect", "random:7", "--refusal", "400"])
+    assert (args.dialect, args.refusal) == ("random:7", "400")
+    for bad in (["--dialect", "nope"], ["--dialect", "random:"], ["--refusal", "maybe"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+    assert "unknown dialect" in capsys.readouterr().err
 
 
 async def test_runs_until_interrupted(socket_enabled: None) -> None:

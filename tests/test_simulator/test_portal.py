@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 
-from tests.simulator import DIALECTS, REGISTER_CODES, FluviusSimulator
+from tests.simulator import DIALECTS, REGISTER_CODES, FluviusSimulator, refusal_of
 from tests.simulator.demo import (
     DEMO_EMAIL,
     DEMO_NOW,
@@ -24,7 +25,7 @@ from tests.simulator.demo import (
 )
 
 from .conftest import SimFactory
-from .reference import RefClient, day_window
+from .reference import RefClient, day_window, gas_day_window
 
 # (t, dc, u) is ambiguous between single-tariff offtake and gas kWh: the meter type decides.
 ELEC_CODES = {code: reg for reg, code in REGISTER_CODES.items() if not reg.startswith("gas")}
@@ -65,6 +66,19 @@ async def fetch(
     resp = await client.measurements(token, ean, serial, first, last, granularity=granularity)
     assert resp.status == 200, await resp.text()
     return await resp.json()
+
+
+async def assert_refused(
+    sim: FluviusSimulator, resp: aiohttp.ClientResponse, style: str = "empty"
+) -> None:
+    """A request the portal would not serve: `200 []` or a 400 problem, per refusal style."""
+    if style == "empty":
+        assert resp.status == 200, await resp.text()
+        assert await resp.json() == []
+    else:
+        assert resp.status == 400
+        assert (await resp.json())["status"] == 400
+    assert sim.request_log[-1].refused
 
 
 def window(first: date, last: date) -> dict[str, str]:
@@ -176,18 +190,25 @@ async def test_both_offsets_on_the_autumn_night(client: RefClient, token: str) -
     assert (await client.get(MEASUREMENTS, token, params)).status == 400
 
 
-async def test_unknown_granularity(client: RefClient, token: str) -> None:
-    for code in ("0", "5", "day", ""):
-        resp = await client.get(MEASUREMENTS, token, window(DAY, DAY) | {"granularity": code})
-        assert resp.status == 400
-    params = window(DAY, DAY)
-    del params["granularity"]
-    assert (await client.get(MEASUREMENTS, token, params)).status == 400
+@pytest.mark.parametrize("dialect", ["live", "dialect_a"])
+async def test_unknown_granularity(make_sim: SimFactory, dialect: str) -> None:
+    sim = await make_sim(dialect=dialect)
+    async with RefClient(sim) as client:
+        token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
+        for code in ("0", "5", "day", ""):
+            resp = await client.get(MEASUREMENTS, token, window(DAY, DAY) | {"granularity": code})
+            await assert_refused(sim, resp, refusal_of(dialect))
+        params = window(DAY, DAY)
+        del params["granularity"]
+        await assert_refused(
+            sim, await client.get(MEASUREMENTS, token, params), refusal_of(dialect)
+        )
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 async def test_dialects(make_sim: SimFactory, dialect: str) -> None:
     sim = await make_sim(dialect=dialect)
+    style = refusal_of(dialect)
     async with RefClient(sim) as client:
         token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
         hours = timedelta(hours=1)
@@ -204,16 +225,17 @@ async def test_dialects(make_sim: SimFactory, dialect: str) -> None:
             too_long = await client.measurements(
                 token, ELEC_EAN, ELEC_SERIAL, first - timedelta(days=1), last, granularity=code
             )
-            assert too_long.status == 400
+            await assert_refused(sim, too_long, style)
         for code in {"1", "2", "3", "4"} - DIALECTS[dialect].keys():
             resp = await client.measurements(
                 token, ELEC_EAN, ELEC_SERIAL, DAY, DAY, granularity=code
             )
-            assert resp.status == 400
+            await assert_refused(sim, resp, style)
 
 
-async def test_custom_dialect(make_sim: SimFactory) -> None:
-    sim = await make_sim(dialect={"7": ("hour", 2)})
+@pytest.mark.parametrize(("refusal", "style"), [(None, "empty"), ("400", "400")])
+async def test_custom_dialect(make_sim: SimFactory, refusal: str | None, style: str) -> None:
+    sim = await make_sim(dialect={"7": ("hour", 2)}, refusal=refusal)
     async with RefClient(sim) as client:
         token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
         body = await fetch(client, token, "7", DAY, DAY + timedelta(days=1))
@@ -221,7 +243,7 @@ async def test_custom_dialect(make_sim: SimFactory) -> None:
         resp = await client.measurements(
             token, ELEC_EAN, ELEC_SERIAL, DAY, DAY + timedelta(days=2), granularity="7"
         )
-        assert resp.status == 400
+        await assert_refused(sim, resp, style)
 
 
 def test_bad_options_are_refused() -> None:
@@ -260,7 +282,7 @@ async def test_period_shape(client: RefClient, token: str) -> None:
 async def test_served_equals_truth(
     simulator: FluviusSimulator, client: RefClient, token: str, granularity: str, resolution: str
 ) -> None:
-    last = DAY if granularity == "1" else DAY + timedelta(days=6)
+    last = DAY if granularity in ("1", "2") else DAY + timedelta(days=6)  # live: 1 day sub-daily
     body = await fetch(client, token, granularity, DAY, last)
     served = decode(body)
     truth = simulator.truth(ELEC_EAN)
@@ -271,7 +293,7 @@ async def test_served_equals_truth(
     elif resolution == "hour":
         expected = truth.hourly(start, end, as_of=now)
     else:
-        days = [DAY + timedelta(days=i) for i in range(7)]
+        days = [DAY + timedelta(days=i) for i in range((last - DAY).days + 1)]
         expected = {s: truth.daily(d, as_of=now) for s, d in zip(served, days, strict=True)}
     assert served == expected
 
@@ -303,11 +325,28 @@ async def test_single_tariff_meter(
     assert all(v["injection_single"] == 0 for v in served.values())  # no solar
 
 
+def gas_params(first: date, last: date, granularity: str) -> dict[str, str]:
+    start, end = gas_day_window(first, last)
+    return {
+        "historyFrom": start,
+        "historyUntil": end,
+        "granularity": granularity,
+        "asServiceProvider": "false",
+        "meterSerialNumber": GAS_SERIAL,
+    }
+
+
+GAS_MEASUREMENTS = f"/verbruik/api/meter-measurement-history/{GAS_EAN}"
+
+
 async def test_gas_meter(simulator: FluviusSimulator, client: RefClient, token: str) -> None:
     winter = date(2026, 1, 14)
-    hourly = await fetch(client, token, "1", winter, winter, ean=GAS_EAN, serial=GAS_SERIAL)
+    resp = await client.get(GAS_MEASUREMENTS, token, gas_params(winter, winter, "1"))
+    assert resp.status == 200
+    hourly = await resp.json()
     assert lengths(hourly) == {timedelta(hours=1)}  # a quarter-hour code gives hours for gas
     assert len(hourly) == 24
+    assert hourly[0]["d"] == "2026-01-14T05:00:00Z"
     for period in hourly:
         entries = {e["u"]: e for e in period["v"]}
         assert set(entries) == {3, 5}
@@ -429,9 +468,31 @@ async def test_gas_has_no_peaks(client: RefClient, token: str) -> None:
     assert await resp.json() == []
 
 
-async def test_peak_range_limit(client: RefClient, token: str) -> None:
-    resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2024, 1, 1), date(2026, 4, 1))
-    assert resp.status == 400
+@pytest.mark.parametrize("dialect", ["live", "dialect_a"])
+async def test_peak_range_limit(make_sim: SimFactory, dialect: str) -> None:
+    sim = await make_sim(dialect=dialect)
+    assert sim.options.peaks_limit() == 731
+    async with RefClient(sim) as client:
+        token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
+        # 2024-04-01 .. 2026-03-31 is 730 days; one more day is too long.
+        resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2024, 4, 1), date(2026, 3, 31))
+        assert resp.status == 200
+        assert await resp.json()
+        resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2024, 1, 1), date(2026, 4, 1))
+        await assert_refused(sim, resp, refusal_of(dialect))
+
+
+async def test_peaks_max_days_option(make_sim: SimFactory) -> None:
+    sim = await make_sim(peaks_max_days=31)
+    async with RefClient(sim) as client:
+        token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
+        resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2026, 3, 1), date(2026, 3, 31))
+        assert len(await resp.json()) == 1
+        resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2026, 2, 1), date(2026, 3, 31))
+        await assert_refused(sim, resp)
+        sim.options.refusal = "400"
+        resp = await client.peaks(token, ELEC_EAN, ELEC_SERIAL, date(2026, 2, 1), date(2026, 3, 31))
+        await assert_refused(sim, resp, "400")
 
 
 # --- legacy --------------------------------------------------------------------------------
@@ -460,9 +521,12 @@ def legacy_params(first: str, last: str, granularity: str = "3") -> dict[str, st
     }
 
 
+LEGACY_HISTORY = f"/verbruik/api/consumption-histories/{ELEC_EAN}"
+
+
 @pytest.mark.parametrize("legacy", [True, False])
-async def test_legacy_measurements(make_sim: SimFactory, legacy: bool) -> None:
-    sim = await make_sim(legacy=legacy)
+async def test_legacy_measurements_with_decoy(make_sim: SimFactory, legacy: bool) -> None:
+    sim = await make_sim(legacy=legacy, legacy_decoy=True, dialect="dialect_a")
     async with RefClient(sim) as client:
         token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
         params = legacy_params("2026-03-31T22:00:00.000Z", "2026-04-01T21:59:59.999Z")
@@ -473,8 +537,8 @@ async def test_legacy_measurements(make_sim: SimFactory, legacy: bool) -> None:
     assert len(body) == 2
     decoy, real = body
     assert decoy["sn"] != ELEC_SERIAL
-    assert decoy["mdu"] is not None
-    assert real["mdu"] is None
+    assert decoy["mdu"] == real["mdf"]  # replaced when the real one was installed
+    assert real["mdu"] == "9999-12-30T23:00:00Z"
     assert len(real["val"]) == 96  # code 3 is quarter-hours in dialect_a
     truth = sim.truth(ELEC_EAN)
     start = datetime(2026, 3, 31, 22, tzinfo=UTC)
@@ -484,22 +548,68 @@ async def test_legacy_measurements(make_sim: SimFactory, legacy: bool) -> None:
     for row in real["val"]:
         values = expected[parse_z(row["d"])]
         assert {names[k]: row[k] for k in names} == values
-        assert row["ok"] is None
-        assert row["om"] is None
+        assert (row["ok"], row["om"], row["okvs"], row["omvs"]) == (0, 0, 0, 0)
         assert row["ohvs"] == 2
     decoy_values = [[row[k] for k in names] for row in decoy["val"]]
     real_values = [[row[k] for k in names] for row in real["val"]]
     assert decoy_values != real_values
 
 
-async def test_legacy_rules(client: RefClient, token: str) -> None:
-    path = f"/verbruik/api/consumption-histories/{ELEC_EAN}"
+async def test_legacy_sample_shape(
+    simulator: FluviusSimulator, client: RefClient, token: str
+) -> None:
+    """As the real 2024 sample: one `sn` entry, open `mdu`, `dt`/`okgcf`, 0 in gas fields."""
+    params = legacy_params("2025-03-31T22:00:00.000Z", "2026-03-31T21:59:59.999Z")
+    resp = await client.get(LEGACY_HISTORY, token, params)
+    assert resp.status == 200
+    (real,) = await resp.json()  # no replaced meter by default
+    assert set(real) == {"sn", "mdf", "mdu", "val"}
+    assert real["sn"] == ELEC_SERIAL
+    assert real["mdf"] == "2023-08-31T22:00:00Z"
+    assert real["mdu"] == "9999-12-30T23:00:00Z"
+    assert len(real["val"]) == 365  # code 3 is daily in the live dialect
+    for row in real["val"]:
+        assert row["dt"] is False
+        assert row["okgcf"] is None
+        assert (row["ok"], row["om"], row["okvs"], row["omvs"]) == (0, 0, 0, 0)
+        assert row["oh"] + row["ol"] > 0
+        assert row["ohvs"] == 2
+    assert {k for row in real["val"] for k in row} == {
+        "d", "de", "dt", "okgcf",
+        "oh", "ol", "ih", "il", "ok", "om",
+        "ohvs", "olvs", "ihvs", "ilvs", "okvs", "omvs",
+    }  # fmt: skip
+    truth = simulator.truth(ELEC_EAN)
+    first = real["val"][0]
+    assert parse_z(first["d"]) == datetime(2025, 3, 31, 22, tzinfo=UTC)
+    assert first["oh"] == truth.daily(date(2025, 4, 1))["consumption_high"]
+
+
+async def test_legacy_service_provider_changes_nothing(client: RefClient, token: str) -> None:
+    params = legacy_params("2026-03-31T22:00:00.000Z", "2026-04-01T21:59:59.999Z")
+    plain = await client.get(LEGACY_HISTORY, token, params)
+    provider = await client.get(LEGACY_HISTORY, token, params | {"asServiceProvider": "true"})
+    assert provider.status == plain.status == 200
+    assert await provider.json() == await plain.json()
+    spikes = f"/verbruik/api/consumption-spikes/{ELEC_EAN}"
+    resp = await client.get(spikes, token, params | {"asServiceProvider": "true"})
+    assert resp.status == 200
+    # The current endpoints still refuse it.
+    assert (
+        await client.get(MEASUREMENTS, token, window(DAY, DAY) | {"asServiceProvider": "true"})
+    ).status == 403
+
+
+async def test_legacy_rules(simulator: FluviusSimulator, client: RefClient, token: str) -> None:
+    path = LEGACY_HISTORY
     good = legacy_params("2026-03-31T22:00:00Z", "2026-04-01T21:59:59Z")
     assert (await client.get(path, token, good)).status == 200
     local = legacy_params("2026-04-01T00:00:00.000+02:00", "2026-04-01T23:59:59.999+02:00")
-    assert (await client.get(path, token, local)).status == 400
-    too_long = legacy_params("2026-03-01T00:00:00Z", "2026-03-10T00:00:00Z")
-    assert (await client.get(path, token, too_long)).status == 400
+    assert (await client.get(path, token, local)).status == 400  # a format error: always 400
+    too_long = legacy_params("2026-03-01T00:00:00Z", "2026-03-10T00:00:00Z", "1")
+    await assert_refused(simulator, await client.get(path, token, too_long))
+    simulator.options.dialect = "dialect_a"
+    await assert_refused(simulator, await client.get(path, token, too_long), "400")
     assert (await client.get(path, None, good)).status == 401
     other = f"/verbruik/api/consumption-histories/{OTHER_EAN}"
     assert (await client.get(other, token, good)).status == 403
@@ -509,11 +619,16 @@ async def test_legacy_gas_and_single(client: RefClient, token: str) -> None:
     params = legacy_params("2026-01-10T00:00:00Z", "2026-01-13T00:00:00Z", "4")
     resp = await client.get(f"/verbruik/api/consumption-histories/{GAS_EAN}", token, params)
     real = next(e for e in await resp.json() if e["sn"] == GAS_SERIAL)
+    assert len(real["val"]) == 3
     for row in real["val"]:
         assert row["om"] > 0
         assert row["ok"] > row["om"]
+        # kWh is rounded per hour, so the day's sum is off by up to 24 half-thousandths.
+        assert row["ok"] == pytest.approx(row["om"] * row["okgcf"], abs=0.012)
+        assert 10.8 <= row["okgcf"] <= 11.4
         assert row["oh"] is None
         assert row["omvs"] == 2
+        assert row["dt"] is False
     resp = await client.get(f"/verbruik/api/consumption-histories/{SINGLE_EAN}", token, params)
     real = next(e for e in await resp.json() if e["sn"] == SINGLE_SERIAL)
     assert all(row["oh"] > 0 and row["ol"] is None for row in real["val"])
@@ -521,10 +636,16 @@ async def test_legacy_gas_and_single(client: RefClient, token: str) -> None:
 
 async def test_legacy_peaks(simulator: FluviusSimulator, client: RefClient, token: str) -> None:
     params = legacy_params("2026-01-01T00:00:00Z", "2026-03-31T00:00:00Z")
-    resp = await client.get(f"/verbruik/api/consumption-spikes/{ELEC_EAN}", token, params)
+    path = f"/verbruik/api/consumption-spikes/{ELEC_EAN}"
+    resp = await client.get(path, token, params)
     assert resp.status == 200
+    (only,) = await resp.json()
+    assert (only["sn"], only["mdu"]) == (ELEC_SERIAL, "9999-12-30T23:00:00Z")
+    simulator.options.legacy_decoy = True
+    resp = await client.get(path, token, params)
     body = await resp.json()
     decoy, real = body
+    assert real == only
     assert real["sn"] == ELEC_SERIAL
     assert len(real["val"]) == 3
     for month, row in enumerate(real["val"], start=1):
@@ -534,7 +655,9 @@ async def test_legacy_peaks(simulator: FluviusSimulator, client: RefClient, toke
     assert [r["o"] for r in decoy["val"]] != [r["o"] for r in real["val"]]
 
 
-async def test_range_is_measured_in_wall_clock_days(client: RefClient, token: str) -> None:
+async def test_range_is_measured_in_wall_clock_days(
+    simulator: FluviusSimulator, client: RefClient, token: str
+) -> None:
     gas_path = f"/verbruik/api/meter-measurement-history/{GAS_EAN}"
     gas_day = {
         "historyFrom": "2026-01-14T06:00:00.000+01:00",
@@ -554,16 +677,23 @@ async def test_range_is_measured_in_wall_clock_days(client: RefClient, token: st
     resp = await client.get(MEASUREMENTS, token, midnight_to_midnight)
     assert len(await resp.json()) == 96
     one_more_ms = midnight_to_midnight | {"historyUntil": "2026-04-02T00:00:00.001+02:00"}
-    assert (await client.get(MEASUREMENTS, token, one_more_ms)).status == 400
+    await assert_refused(simulator, await client.get(MEASUREMENTS, token, one_more_ms))
 
 
-async def test_gas_daily_only(make_sim: SimFactory) -> None:
-    sim = await make_sim(gas_daily_only=True)
+@pytest.mark.parametrize("dialect", ["live", "live_3qh", "dialect_a"])
+async def test_gas_daily_only(make_sim: SimFactory, dialect: str) -> None:
+    sim = await make_sim(gas_daily_only=True, dialect=dialect)
     async with RefClient(sim) as client:
         token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
-        for code, status in (("1", 400), ("2", 400), ("3", 400), ("4", 200)):
-            resp = await client.measurements(token, GAS_EAN, GAS_SERIAL, DAY, DAY, granularity=code)
-            assert resp.status == status
+        for code, (resolution, _) in DIALECTS[dialect].items():
+            # Whole gas days, so only gas_daily_only can be the reason.
+            resp = await client.get(GAS_MEASUREMENTS, token, gas_params(DAY, DAY, code))
+            if resolution == "day":
+                assert resp.status == 200
+                assert len(await resp.json()) == 1
+            else:
+                await assert_refused(sim, resp, refusal_of(dialect))
+                assert "gas" in sim.request_log[-1].refused
         assert len(await fetch(client, token, "1")) == 96  # electricity is unaffected
 
 
