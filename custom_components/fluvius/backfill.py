@@ -1,8 +1,10 @@
 """Keeps a meter's statistics complete: history backfill, resume, gaps, then live batches.
 
 The backfill runs as a background task of the entry, oldest chunk first, and resumes from
-the newest imported hour after a restart. Until it has caught up, the coordinator's own
-fetches are not imported (they would land after the backfill's resume point). Afterwards
+the newest imported hour after a restart. Days already imported are only fetched again where
+the daily code's totals differ from what the statistics hold (see revisions.py). Until it
+has caught up, the coordinator's own fetches are not imported (they would land after the
+backfill's resume point). Afterwards
 every coordinator fetch is imported as it arrives; a gap between the newest imported hour
 and a fetch (Home Assistant or the portal down for longer than the re-read window) is
 fetched first.
@@ -11,7 +13,7 @@ fetched first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 import logging
 
@@ -21,6 +23,8 @@ from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval
 from .const import BRUSSELS, REVISION_DAYS
+from .days import DayTotals
+from .revisions import async_fetch_changed
 from .statistics import HOUR, FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class StatisticsBackfill:
         statistics: FluviusStatistics,
         history_days: int,
         *,
+        day_start_hour: int = 0,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
         """Prepare; nothing runs until async_run."""
@@ -55,6 +60,7 @@ class StatisticsBackfill:
         self._serial = serial
         self._statistics = statistics
         self._history_days = history_days
+        self._day_start_hour = day_start_hour
         self._on_progress = on_progress or (lambda: None)
         self._lock = asyncio.Lock()
         self.imported_until: datetime | None = None  # end of the newest imported hour
@@ -85,7 +91,9 @@ class StatisticsBackfill:
             horizon = today - timedelta(days=self._history_days)
             last = await self._statistics.async_last_hour()
             start = horizon
+            imported_last: date | None = None  # newest day with imported hours
             if last is not None:
+                imported_last = last.astimezone(BRUSSELS).date()
                 self.imported_until = last + HOUR
                 # Re-import from the oldest day Fluvius may have revised since it was imported
                 # (Home Assistant may have been down for days): idempotent, and the newest day
@@ -103,7 +111,10 @@ class StatisticsBackfill:
             )
             while start <= today:
                 end = min(start + timedelta(days=CHUNK_DAYS - 1), today)
-                await self._import(await self._fetch(start, end))
+                if imported_last is not None and start <= imported_last:
+                    await self._import(await self._fetch_changed(start, end))
+                else:
+                    await self._import(await self._fetch(start, end))
                 self.progress = round(min(100.0, max(0.0, 100 * (end - horizon).days / total)), 1)
                 _LOGGER.info("Statistics backfill %.0f%% (up to %s)", self.progress, end)
                 self._on_progress()
@@ -133,6 +144,26 @@ class StatisticsBackfill:
 
     async def _fetch(self, start: date, end: date) -> list[Interval]:
         return await self._client.measurements(self._ean, self._serial, start, end)
+
+    async def _fetch_changed(self, start: date, end: date) -> list[Interval]:
+        """Days start..end that are not in the statistics as published (new or revised)."""
+
+        async def stored(published: Mapping[date, Interval]) -> Mapping[date, DayTotals]:
+            if not published:
+                return {}
+            return await self._statistics.async_day_totals(
+                min(published), max(published), self._day_start_hour
+            )
+
+        _, fetched = await async_fetch_changed(
+            self._client,
+            self._ean,
+            self._serial,
+            (start, end),
+            start_hour=self._day_start_hour,
+            held=stored,
+        )
+        return [interval for run in fetched for interval in run.intervals]
 
     async def _import(self, intervals: list[Interval]) -> None:
         result = await self._statistics.async_import(intervals)

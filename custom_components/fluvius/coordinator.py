@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 import hashlib
 import logging
 from typing import Any
@@ -31,7 +31,7 @@ from .api.errors import (
     FluviusRateLimitError,
     FluviusTokenRejectedError,
 )
-from .api.models import Interval, MeterType, MonthlyPeak, Register, Resolution
+from .api.models import Interval, MeterType, MonthlyPeak, Resolution
 from .backfill import StatisticsBackfill
 from .const import (
     BRUSSELS,
@@ -46,7 +46,9 @@ from .const import (
     STORAGE_VERSION,
     UPDATE_INTERVAL,
 )
+from .days import DayTotals, complete_days, day_bounds, day_of, totals_of
 from .peaks import CAPACITY_MONTHS
+from .revisions import async_fetch_changed
 from .statistics import FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ REREAD_DAYS = REVISION_DAYS
 RETAIN_DAYS = REREAD_DAYS + 2
 # Local hour after which the daily re-read happens even if no new day arrived.
 REREAD_FALLBACK_HOUR = 21
+# How long due data may stay away, while the portal answers, before a repair issue says so.
+NO_DATA_AFTER = timedelta(hours=24)
 
 
 def mask(value: str) -> str:
@@ -118,19 +122,6 @@ SCHEDULES: dict[MeterType, PublicationSchedule] = {
 
 
 @dataclass(frozen=True, slots=True)
-class DayTotals:
-    """Register totals of one complete measurement day."""
-
-    day: date
-    values: Mapping[Register, float]
-    final: bool
-
-    def value(self, register: Register) -> float | None:
-        """Total of one register, or None when the meter does not have it."""
-        return self.values.get(register)
-
-
-@dataclass(frozen=True, slots=True)
 class FetchBatch:
     """What one call to the measurement endpoint brought back."""
 
@@ -154,8 +145,11 @@ class FluviusData:
     # The measurement fetches not yet imported: this update's, and those of earlier updates
     # that failed after fetching them.
     fetches: tuple[FetchBatch, ...] = ()
-    peaks_fetched: bool = False
     updated_at: datetime | None = None
+    # The resolution the newest fetched day came in (quarter-hour, hour, or day where no
+    # finer code delivers), and since when due days have stayed away while Fluvius answers.
+    resolution: Resolution | None = None
+    overdue_since: datetime | None = None
 
     def peak_for(self, month: date) -> MonthlyPeak | None:
         """The peak of the month containing ``month``."""
@@ -306,11 +300,9 @@ def describe(err: FluviusError) -> str:
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
-def local_day_bounds(day: date, start_hour: int) -> tuple[datetime, datetime]:
-    """UTC start and end of one measurement day (a local day may last 23 or 25 h)."""
-    start = datetime.combine(day, time(start_hour), BRUSSELS)
-    end = datetime.combine(day + timedelta(days=1), time(start_hour), BRUSSELS)
-    return dt_util.as_utc(start), dt_util.as_utc(end)
+def no_data_issue_id(entry_id: str) -> str:
+    """Repair issue raised while due days stay away although the portal answers."""
+    return f"no_data_{entry_id}"
 
 
 def month_start(day: date) -> date:
@@ -341,12 +333,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             always_update=False,
         )
         self._intervals: dict[datetime, Interval] = {}
+        self._published: dict[date, DayTotals] = {}  # the daily code's totals, by day
         self._peaks: dict[date, MonthlyPeak] = {}
         self._last_reread: date | None = None
         self._reread_until: date | None = None  # newest day of the last completed re-read
         self._peaks_month: date | None = None
         self._missing_since: datetime | None = None
         self._missing_day: date | None = None
+        self._overdue_since: datetime | None = None  # not reset by the next day falling due
         self._last_attempt: datetime | None = None
         # Fetched but not yet handed to the statistics and listeners (a later request of the
         # same update failed), and whether the peaks lag behind merged measurements: both
@@ -362,6 +356,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             self.serial,
             self.statistics,
             entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
+            day_start_hour=self.schedule.day_start_hour,
             on_progress=self.async_update_listeners,
         )
         self._backfill_task: asyncio.Task[None] | None = None
@@ -393,39 +388,20 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
 
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
         """UTC bounds of one measurement day of this meter."""
-        return local_day_bounds(day, self.schedule.day_start_hour)
+        return day_bounds(day, self.schedule.day_start_hour)
 
     def complete_days(self) -> dict[date, DayTotals]:
         """Totals of every day fully covered by the retained intervals."""
-        by_day: dict[date, list[Interval]] = {}
-        for interval in self._intervals.values():
-            local = (interval.start.astimezone(BRUSSELS)) - timedelta(
-                hours=self.schedule.day_start_hour
-            )
-            by_day.setdefault(local.date(), []).append(interval)
-        days: dict[date, DayTotals] = {}
-        for day, intervals in by_day.items():
-            start, end = self.day_bounds(day)
-            covered = sum(
-                (i.end - i.start for i in intervals if i.start >= start and i.end <= end),
-                timedelta(),
-            )
-            if covered < end - start:
-                continue
-            totals: dict[Register, float] = {}
-            for interval in intervals:
-                for register, reading in interval.readings.items():
-                    totals[register] = totals.get(register, 0.0) + reading.value
-            days[day] = DayTotals(
-                day=day,
-                values={r: round(v, 3) for r, v in totals.items()},
-                final=all(i.final for i in intervals),
-            )
-        return days
+        return complete_days(self._intervals.values(), self.schedule.day_start_hour)
+
+    def known_days(self) -> dict[date, DayTotals]:
+        """Every day we have: the daily code's totals (their finer data is in the statistics,
+        or was found unchanged there), overridden by the intervals held."""
+        return {**self._published, **self.complete_days()}
 
     def newest_complete_day(self) -> date | None:
-        """The newest day we hold completely."""
-        days = self.complete_days()
+        """The newest day we have completely."""
+        days = self.known_days()
         return max(days) if days else None
 
     def measurements_due(self, now: datetime) -> tuple[date, date] | None:
@@ -433,8 +409,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         expected = self.expected_day(now)
         newest = self.newest_complete_day()
         if newest is not None and newest >= expected:
-            self._missing_since = None
+            self._missing_since = self._overdue_since = None
             return None
+        if self._overdue_since is None:
+            self._overdue_since = now
         if self._missing_since is None or self._missing_day != expected:
             # A new day is due: look hourly again, however late the previous one was.
             self._missing_since = now
@@ -479,17 +457,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
 
     # ------------------------------------------------------------------ fetching
 
-    async def async_fetch_measurements(self, start: date, end: date) -> FetchBatch:
-        """Fetch one day range (Brussels days, inclusive) at the finest resolution."""
-        fetch_end = end + timedelta(days=1) if self.schedule.day_start_hour else end
-        intervals = await self.client.measurements(
-            self.ean, self.serial, start, fetch_end, resolution=Resolution.QUARTER_HOUR
-        )
-        _LOGGER.debug("%s: fetched %d intervals for %s..%s", self.name, len(intervals), start, end)
-        return FetchBatch(
-            start=start, end=end, intervals=tuple(intervals), fetched_at=dt_util.utcnow()
-        )
-
     async def async_fetch_peaks(self, now: datetime) -> list[MonthlyPeak]:
         """Fetch the monthly peaks the capacity tariff averages (this month and 11 before)."""
         today = self.local_now(now).date()
@@ -501,11 +468,25 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         return peaks
 
     def _merge(self, batch: FetchBatch) -> bool:
-        """Merge fetched intervals; True when anything new or changed arrived."""
-        changed = False
-        for interval in batch.intervals:
-            if self._intervals.get(interval.start) != interval:
-                self._intervals[interval.start] = interval
+        """Merge fetched intervals; True when anything new or changed arrived.
+
+        A batch replaces what is held for the days it has data for, so a day that changes
+        resolution (a daily total replaced by quarter-hours, or back) is never counted twice.
+        """
+        start_hour = self.schedule.day_start_hour
+        incoming = {interval.start: interval for interval in batch.intervals}
+        days = {day_of(start, start_hour) for start in incoming}
+        stale = [
+            start
+            for start in self._intervals
+            if start not in incoming and day_of(start, start_hour) in days
+        ]
+        changed = bool(stale)
+        for start in stale:
+            del self._intervals[start]
+        for start, interval in incoming.items():
+            if self._intervals.get(start) != interval:
+                self._intervals[start] = interval
                 changed = True
         return changed
 
@@ -515,34 +496,43 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         cutoff, _ = self.day_bounds(oldest)
         for start in [s for s in self._intervals if s < cutoff]:
             del self._intervals[start]
+        for day in [d for d in self._published if d < oldest]:
+            del self._published[day]
+
+    def overview_due(self, now: datetime) -> tuple[date, date] | None:
+        """The days to look at with the daily code now, or None.
+
+        Due while the newest expected day is missing, and once a day for revisions.
+        """
+        due = self.measurements_due(now)
+        reread = self.reread_due(now) if due is not None or self._window_ready(now) else None
+        if due is None and reread is None:
+            return None
+        return min(window[0] for window in (due, reread) if window), self.expected_day(now)
 
     async def _async_poll(self, now: datetime) -> FluviusData | None:
-        """Fetch whatever is due; None when nothing was due."""
-        fetches: list[FetchBatch] = []
+        """Fetch whatever is due; None when nothing was due (see revisions.py)."""
         new_data = False
-
-        if (due := self.measurements_due(now)) is not None:
+        if (window := self.overview_due(now)) is not None:
             self._last_attempt = now
-            fetches.append(batch := await self.async_fetch_measurements(*due))
-            self._unpublished.append(batch)
-            new_data = self._merge(batch)
-            self._peaks_stale |= new_data
-
-        if (reread := self.reread_due(now)) is not None:
-            start, end = reread
-            if fetches:
-                end = min(end, fetches[0].start - timedelta(days=1))
-            if start > end:
-                # The fetch above already covered the whole window.
-                self._last_reread = self.local_now(now).date()
-                self._reread_until = reread[1]
-            elif self._window_ready(now):
-                fetches.append(batch := await self.async_fetch_measurements(start, end))
+            published, fetched = await async_fetch_changed(
+                self.client,
+                self.ean,
+                self.serial,
+                window,
+                start_hour=self.schedule.day_start_hour,
+                held=self._async_held,
+            )
+            for day, period in published.items():
+                self._published[day] = totals_of(day, period)
+            for run in fetched:
+                batch = FetchBatch(run.first, run.last, tuple(run.intervals), dt_util.utcnow())
                 self._unpublished.append(batch)
                 new_data = self._merge(batch) or new_data
-                self._peaks_stale |= new_data
+            self._peaks_stale |= new_data
+            if window[1] in published or self.local_now(now).hour >= REREAD_FALLBACK_HOUR:
                 self._last_reread = self.local_now(now).date()
-                self._reread_until = reread[1]
+                self._reread_until = window[1]
 
         peaks_fetched = False
         if self.peaks_due(now, new_data):
@@ -554,7 +544,18 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
 
         if not self._unpublished and not peaks_fetched and self.data is not None:
             return None
-        return self._build_data(now, tuple(self._unpublished), peaks_fetched)
+        return self._build_data(now, tuple(self._unpublished))
+
+    async def _async_held(self, published: Mapping[date, Interval]) -> dict[date, DayTotals]:
+        """Totals held for the published days: in memory, else in the statistics (after a
+        restart), so that only new or revised days are fetched again."""
+        held = self.complete_days()
+        if missing := sorted(set(published) - set(held)):
+            stored = await self.statistics.async_day_totals(
+                missing[0], missing[-1], self.schedule.day_start_hour
+            )
+            held = {**stored, **held}
+        return held
 
     def _window_ready(self, now: datetime) -> bool:
         """Re-read once the day's new data is in, or late in the day regardless.
@@ -572,12 +573,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             and newest >= self.expected_day(now)
         )
 
-    def _build_data(
-        self, now: datetime, fetches: tuple[FetchBatch, ...], peaks_fetched: bool
-    ) -> FluviusData:
+    def _build_data(self, now: datetime, fetches: tuple[FetchBatch, ...]) -> FluviusData:
         """A new immutable snapshot for the entities and listeners."""
         self._prune(now)
-        days = self.complete_days()
+        days = self.known_days()
         newest_end = max((i.end for i in self._intervals.values()), default=None)
         if newest_end is None and self.data is not None:
             newest_end = self.data.newest_data
@@ -589,8 +588,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             peaks=dict(self._peaks),
             newest_data=newest_end,
             fetches=fetches,
-            peaks_fetched=peaks_fetched,
             updated_at=now,
+            resolution=self.client.resolution_in_use(self.ean, self.serial),
+            overdue_since=self._overdue_since,
         )
 
     def _still_failing(self) -> UpdateFailed:
@@ -606,6 +606,28 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             translation_domain=DOMAIN,
             translation_key="update_failed",
             translation_placeholders={"error": type(last).__name__},
+        )
+
+    @callback
+    def _update_no_data_issue(self, now: datetime) -> None:
+        """Say so when due days stay away for long while the portal answers; clear it once
+        they arrive (the gap is then imported like any late data)."""
+        issue_id = no_data_issue_id(self.config_entry.entry_id)
+        since = self._overdue_since
+        if since is None or now - since <= NO_DATA_AFTER:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="no_data",
+            translation_placeholders={
+                "meter": self.config_entry.title,
+                "since": dt_util.as_local(since).strftime("%Y-%m-%d %H:%M"),
+            },
         )
 
     async def _async_update_data(self) -> FluviusData:
@@ -674,6 +696,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             await self.account.async_persist()
         if data is not None:  # the portal answered for this meter: access is back
             ir.async_delete_issue(self.hass, DOMAIN, access_issue_id(self.config_entry.entry_id))
+        self._update_no_data_issue(now)
         if self.config_entry.state is ConfigEntryState.LOADED:
             # A backfill stopped by a portal error resumes once the portal answers again.
             self.async_start_backfill()

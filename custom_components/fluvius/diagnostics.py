@@ -111,6 +111,8 @@ async def async_get_config_entry_diagnostics(
             "newest_data": data.newest_data,
             "peaks": data.peaks,
             "updated_at": data.updated_at,
+            "resolution_in_use": data.resolution,
+            "overdue_since": data.overdue_since,
             "last_fetches": [
                 {"start": f.start, "end": f.end, "intervals": len(f.intervals)}
                 for f in data.fetches
@@ -129,6 +131,8 @@ async def async_get_config_entry_diagnostics(
         ),
         "coordinator": summary,
         "dialects": _own_dialect(client.export_dialects(), coordinator.ean),
+        # How the portal answered the last data requests: what a bug report needs first.
+        "requests": client.request_log(coordinator.ean, coordinator.serial),
         "client_stats": client.stats,
         "token_state": {"present": bool(tokens)},
     }

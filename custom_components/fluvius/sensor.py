@@ -120,6 +120,9 @@ NEWEST_DATA = FluviusSensorEntityDescription(
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
     value_fn=lambda data: data.newest_data,
+    # Which resolution is imported (the daily total where Fluvius sends nothing finer), and
+    # since when due data has stayed away: what a user needs to see why values lag.
+    attrs_fn=lambda data: {"resolution": data.resolution, "overdue_since": data.overdue_since},
 )
 
 ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import logging
 
 from homeassistant.components.recorder import get_instance
@@ -32,6 +32,7 @@ from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api.models import Interval, MeterType, Register, Resolution
 from .const import DOMAIN
+from .days import DayTotals, day_bounds, day_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -196,6 +197,31 @@ class FluviusStatistics:
             "Imported %d statistic rows from %s to %s", result.rows, first.isoformat(), last
         )
         return result
+
+    async def async_day_totals(
+        self, first: date, last: date, start_hour: int
+    ) -> dict[date, DayTotals]:
+        """What the statistics hold for the days first..last: the hourly changes summed per
+        day (days without any row are left out)."""
+        start, _ = day_bounds(first, start_hour)
+        _, end = day_bounds(last, start_hour)
+        recorder = get_instance(self._hass)
+        await recorder.async_block_till_done()
+        ids = {statistic_id(self._ean, register): register for register in self._registers}
+        found = await recorder.async_add_executor_job(
+            statistics_during_period, self._hass, start, end, set(ids), "hour", None, {"state"}
+        )
+        sums: dict[date, dict[Register, float]] = defaultdict(dict)
+        for stat_id, rows in found.items():
+            register = ids[stat_id]
+            for row in rows:
+                day = day_of(datetime.fromtimestamp(row["start"], UTC), start_hour)
+                totals = sums[day]
+                totals[register] = totals.get(register, 0.0) + float(row.get("state") or 0.0)
+        return {
+            day: DayTotals(day, {r: round(v, 3) for r, v in totals.items()}, final=None)
+            for day, totals in sums.items()
+        }
 
     def async_clear(self) -> None:
         """Remove every statistic of this meter (entry removed)."""

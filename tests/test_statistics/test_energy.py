@@ -136,7 +136,7 @@ async def test_gas_backfill_equals_truth(fluvius: FluviusSimulator, runs: Runs) 
     async with runs([entry]).run() as hass:
         now = datetime.now(UTC)
         first_day = _local_day(now) - timedelta(days=20)
-        start = datetime.combine(first_day, datetime.min.time(), BRUSSELS).astimezone(UTC)
+        start = truth.day_bounds(first_day)[0]  # the horizon is counted in gas days (06:00)
         expected = truth.hourly(start, truth.published_until(now), as_of=now)
         _assert_hours_match(await _rows(hass, GAS_EAN, GAS_REGISTERS), expected)
 

@@ -6,20 +6,29 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-_LAST_MS = time(23, 59, 59, 999_000)
 
 
-def day_start(day: date) -> datetime:
-    """Local midnight starting `day`, as an aware Brussels datetime."""
-    return datetime.combine(day, time(), tzinfo=BRUSSELS)
+# A gas day runs from 06:00 to 06:00 local time; the portal only serves sub-daily gas
+# periods for windows that line up with it.
+GAS_DAY_START_HOUR = 6
 
 
-def day_span_utc(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC instants covering the local days start..end inclusive (end exclusive)."""
+def day_start(day: date, start_hour: int = 0) -> datetime:
+    """Local start (midnight, or 06:00 for a gas day) of `day`, aware Brussels datetime."""
+    return datetime.combine(day, time(start_hour), tzinfo=BRUSSELS)
+
+
+def day_span_utc(start: date, end: date, start_hour: int = 0) -> tuple[datetime, datetime]:
+    """UTC instants covering the days start..end inclusive (end exclusive)."""
     return (
-        day_start(start).astimezone(UTC),
-        day_start(end + timedelta(days=1)).astimezone(UTC),
+        day_start(start, start_hour).astimezone(UTC),
+        day_start(end + timedelta(days=1), start_hour).astimezone(UTC),
     )
+
+
+def day_of(instant: datetime, start_hour: int = 0) -> date:
+    """The (calendar or gas) day an instant belongs to."""
+    return (instant.astimezone(BRUSSELS) - timedelta(hours=start_hour)).date()
 
 
 def format_local(moment: datetime) -> str:
@@ -32,17 +41,16 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def local_range(start: date, end: date) -> tuple[str, str]:
-    """historyFrom/historyUntil for local days start..end inclusive."""
-    return (
-        format_local(day_start(start)),
-        format_local(datetime.combine(end, _LAST_MS, tzinfo=BRUSSELS)),
-    )
+def local_range(start: date, end: date, start_hour: int = 0) -> tuple[str, str]:
+    """historyFrom/historyUntil for days start..end inclusive, as the portal writes them:
+    00:00:00.000 to 23:59:59.999 local, or 06:00:00.000 to 05:59:59.999 for gas days."""
+    first, after = day_span_utc(start, end, start_hour)
+    return format_local(first), format_local(after - timedelta(milliseconds=1))
 
 
-def utc_range(start: date, end: date) -> tuple[str, str]:
+def utc_range(start: date, end: date, start_hour: int = 0) -> tuple[str, str]:
     """The same span as local_range, written in UTC (legacy endpoints)."""
-    first, after = day_span_utc(start, end)
+    first, after = day_span_utc(start, end, start_hour)
     return format_utc(first), format_utc(after - timedelta(milliseconds=1))
 
 

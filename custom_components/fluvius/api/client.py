@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import logging
@@ -15,7 +15,15 @@ import aiohttp
 from yarl import URL
 
 from .auth import TokenManager
-from .brussels import day_span_utc, local_range, local_today, month_end, utc_range
+from .brussels import (
+    GAS_DAY_START_HOUR,
+    day_of,
+    day_span_utc,
+    local_range,
+    local_today,
+    month_end,
+    utc_range,
+)
 from .errors import (
     FluviusMeterNotAccessibleError,
     FluviusNoDataError,
@@ -42,6 +50,7 @@ from .parsing import (
     parse_measurements,
     parse_peaks,
 )
+from .requestlog import RequestLog, RequestRecord, describe_lengths
 from .security import checked_url, mask_ean
 from .transport import Response, Transport
 
@@ -79,6 +88,61 @@ class _Meter:
         """meterSerialNumber, left out when the serial is not known."""
         return {"meterSerialNumber": self.serial} if self.serial else {}
 
+    @property
+    def gas(self) -> bool:
+        return self.dialect.meter_type is MeterType.GAS
+
+    @property
+    def day_start_hour(self) -> int:
+        """Gas days run from 06:00 to 06:00 local time."""
+        return GAS_DAY_START_HOUR if self.gas else 0
+
+    def day_of(self, instant: datetime) -> date:
+        """The calendar day (gas day on a gas meter) an instant belongs to."""
+        return day_of(instant, self.day_start_hour)
+
+
+class _Oracle:
+    """Which days hold data, per the daily code: asked once per call, and only if needed."""
+
+    def __init__(
+        self,
+        client: FluviusClient | None,
+        meter: _Meter,
+        start: date,
+        end: date,
+        daily: Sequence[Interval] | None,
+    ) -> None:
+        self._client, self._meter, self._start, self._end = client, meter, start, end
+        self._days = None if daily is None else self._index(daily)
+        self.asked = daily is not None or client is None
+
+    def _index(self, intervals: Sequence[Interval]) -> dict[date, Interval]:
+        return {self._meter.day_of(i.start): i for i in intervals if i.resolution is Resolution.DAY}
+
+    @property
+    def known(self) -> bool:
+        """The daily code's answer is at hand."""
+        return self._days is not None
+
+    async def published(self) -> dict[date, Interval] | None:
+        """Daily totals by day; None when the meter has no daily code to ask."""
+        if not self.asked and self._client is not None:
+            self.asked = True
+            if self._meter.dialect.measurements.choose(Resolution.DAY) is not None:
+                none = _Oracle(None, self._meter, self._start, self._end, None)
+                self._days = self._index(
+                    await self._client._fetch(
+                        self._meter,
+                        Resolution.DAY,
+                        Resolution.DAY,
+                        self._start,
+                        self._end,
+                        oracle=none,
+                    )
+                )
+        return self._days
+
 
 def _months(first: date, last: date) -> list[date]:
     """First days of the months from `first`'s month to `last`'s month."""
@@ -93,6 +157,38 @@ def _step(steps: int) -> int:
     if steps >= _MAX_STEPS:
         raise FluviusPayloadError("the portal keeps changing the ranges it accepts")
     return steps + 1
+
+
+def _days(first: date, last: date) -> set[date]:
+    return {first + timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+def _newest(parsed: ParsedPeriods) -> datetime:
+    return max(interval.start for interval in parsed.intervals)
+
+
+def _likely_published(dialect: MeterDialect, first: date, last: date) -> date:
+    """The day of first..last most likely to hold data: the newest one seen, if inside."""
+    seen = dialect.seen_last
+    if seen is None or seen < first:
+        return first
+    return min(seen, last)
+
+
+def _conclusion(parsed: ParsedPeriods, missing: list[date], oracle: _Oracle) -> str:
+    if parsed.intervals:
+        return f"accepted; {len(missing)} published day(s) missing" if missing else "accepted"
+    if missing:
+        return "empty for a published day"
+    if oracle.known:
+        return "nothing published (the daily code agrees)"
+    return "nothing published"
+
+
+def _counted(peaks: list[MonthlyPeak], record: RequestRecord) -> list[MonthlyPeak]:
+    record.periods = len(peaks)
+    record.period_length = "1 month" if peaks else None
+    return peaks
 
 
 class FluviusClient:
@@ -117,6 +213,8 @@ class FluviusClient:
         self._own_session: aiohttp.ClientSession | None = None
         self._meters: dict[str, MeterDialect] = {}
         self._judge_locks: dict[str, asyncio.Lock] = {}
+        self._request_log = RequestLog()
+        self._in_use: dict[str, Resolution] = {}
 
     # ------------------------------------------------------------ account and state
 
@@ -154,6 +252,20 @@ class FluviusClient:
         dialect = self._meters.get(meter_key(ean, serial))
         return dialect.measurements.capabilities() if dialect else []
 
+    def finest_resolution(self, ean: str, serial: str) -> Resolution | None:
+        """The finest resolution a meter's codes were found to deliver (None: not judged)."""
+        dialect = self._meters.get(meter_key(ean, serial))
+        return dialect.measurements.best_resolution(Resolution.QUARTER_HOUR) if dialect else None
+
+    def resolution_in_use(self, ean: str, serial: str) -> Resolution | None:
+        """The resolution of the newest day the last measurements call delivered: the
+        finest on offer, or the daily total where no finer code delivered that day."""
+        return self._in_use.get(meter_key(ean, serial)) or self.finest_resolution(ean, serial)
+
+    def request_log(self, ean: str, serial: str) -> list[dict[str, Any]]:
+        """The meter's last data requests, redacted, for diagnostics (oldest first)."""
+        return self._request_log.records(meter_key(ean, serial))
+
     @property
     def stats(self) -> ClientStats:
         counters = self._transport.counters
@@ -176,10 +288,16 @@ class FluviusClient:
         start: date,
         end: date,
         resolution: Resolution = Resolution.QUARTER_HOUR,
+        *,
+        daily: Sequence[Interval] | None = None,
     ) -> list[Interval]:
-        """Intervals of Brussels local days start..end inclusive, sorted, aware UTC.
+        """Intervals of the days start..end inclusive, sorted, aware UTC.
 
-        The resolution is the finest the meter offers that is not finer than `resolution`.
+        Days are Brussels calendar days, or gas days (06:00 to 06:00) on a gas meter. The
+        resolution is the finest the meter offers that is not finer than `resolution`. A day
+        the daily code shows as published is never left out: where no finer code delivers it,
+        its daily total is returned instead. `daily` is an answer of the daily code for these
+        days that the caller already holds (it spares the client asking again).
         """
         end = min(end, local_today(self._clock()))
         if start > end:
@@ -191,7 +309,11 @@ class FluviusClient:
             if target is None:
                 _LOGGER.debug("No published data for %s to judge from", mask_ean(ean))
                 return []
-            return await self._fetch(meter, target, resolution, start, end)
+            oracle = _Oracle(self, meter, start, end, daily)
+            intervals = await self._fetch(meter, target, resolution, start, end, oracle=oracle)
+            if intervals and resolution is not Resolution.DAY:
+                self._in_use[meter.key] = intervals[-1].resolution
+            return intervals
 
         return await self._with_legacy_fallback(meter, run)
 
@@ -209,14 +331,34 @@ class FluviusClient:
             steps = _step(steps)
             count = limit.next_length(len(months) - index)
             first, last = months[index], min(month_end(months[index + count - 1]), today)
+            record = self._record(meter, "meter-measurement-spikes", None, count, "month")
             try:
-                batches.append(await self._peaks_request(meter, first, last))
+                batch = await self._peaks_request(meter, first, last, record)
             except _RangeRejected:
                 if count <= 1:
                     raise FluviusPayloadError("peaks: the portal refuses even one month") from None
                 limit.record_fail(count)
                 continue
-            limit.record_ok(count)
+            # Months with published measurements but no peak: an empty answer there is the
+            # portal refusing the range, unless ranges this long were seen to deliver.
+            lacking = [
+                month
+                for month in months[index : index + count]
+                if meter.dialect.seen_between(month, month_end(month))
+                and month not in {peak.month for peak in batch}
+            ]
+            if lacking and count > 1 and not limit.trusts(count):
+                record.conclusion = f"refused: no peak for {len(lacking)} month(s) with data"
+                limit.record_fail(count)
+                continue
+            if batch:
+                limit.record_ok(count)
+            record.conclusion = (
+                f"accepted; no peak for {len(lacking)} month(s) with data"
+                if lacking
+                else "accepted"
+            )
+            batches.append(batch)
             index += count
         wanted = set(months)
         return [peak for peak in merge_peaks(batches) if peak.month in wanted]
@@ -282,16 +424,17 @@ class FluviusClient:
 
     async def _judge(self, meter: _Meter, days: list[date]) -> None:
         """One-day requests per code. An empty answer proves nothing, unless another code
-        had data for the same day."""
+        had data for the same day in a window shaped the same way."""
         dialect = meter.dialect.measurements
         pending = dialect.unjudged()
         for day in days:
+            was_gas = meter.gas
             empty: list[str] = []
             had_data = False
             for code in pending:
                 known = dialect.codes[code]
                 try:
-                    parsed = await self._measure_request(meter, code, day, day)
+                    parsed, record = await self._measure_request(meter, code, day, day)
                 except _RangeRejected:
                     known.record_fail(1)
                     continue
@@ -302,6 +445,21 @@ class FluviusClient:
                 known.limit.record_ok(1)
                 known.resolution = parsed.resolution
                 known.unsupported = parsed.resolution is None
+                record.conclusion = f"judged: code {code} is {parsed.resolution or 'unknown'}"
+            if had_data and meter.gas and not was_gas:
+                # Learnt only now that this is a gas meter: the empty codes were asked in
+                # calendar windows, which the portal refuses for sub-daily gas. Ask again.
+                for code in empty:
+                    try:
+                        parsed, record = await self._measure_request(meter, code, day, day)
+                    except _RangeRejected:
+                        dialect.codes[code].record_fail(1)
+                        continue
+                    if parsed.intervals:
+                        dialect.codes[code].limit.record_ok(1)
+                        dialect.codes[code].resolution = parsed.resolution
+                        record.conclusion = f"judged: code {code} is {parsed.resolution}"
+                empty = [code for code in empty if not dialect.codes[code].judged]
             if had_data:
                 for code in empty:
                     dialect.codes[code].unsupported = True
@@ -310,9 +468,21 @@ class FluviusClient:
         _LOGGER.debug("Judging inconclusive: no data on the %d days tried", len(days))
 
     async def _fetch(
-        self, meter: _Meter, target: Resolution, wanted: Resolution, start: date, end: date
+        self,
+        meter: _Meter,
+        target: Resolution,
+        wanted: Resolution,
+        start: date,
+        end: date,
+        *,
+        oracle: _Oracle,
     ) -> list[Interval]:
-        """Walk start..end in chunks as long as the chosen code accepts, learning as we go."""
+        """Walk start..end in chunks as long as the chosen code accepts, learning as we go.
+
+        An empty answer, or days missing from an answer, are checked before anything is
+        concluded: against the daily code for a finer code, or with a one-day request for the
+        daily code itself (see _missing_published).
+        """
         dialect = meter.dialect.measurements
         batches: list[list[Interval]] = []
         cursor, steps = start, 0
@@ -329,41 +499,138 @@ class FluviusClient:
             length = known.limit.next_length((end - cursor).days + 1)
             last = cursor + timedelta(days=length - 1)
             try:
-                parsed = await self._measure_request(meter, code, cursor, last)
+                parsed, record = await self._measure_request(meter, code, cursor, last)
             except _RangeRejected:
                 known.record_fail(length)
                 continue
-            known.limit.record_ok(length)
-            if parsed.resolution not in (None, known.resolution):
-                # The code changed meaning: keep the data, choose afresh for what is left.
-                _LOGGER.debug("Code %s now delivers %s", code, parsed.resolution)
-                known.resolution = parsed.resolution
-            batches.append(parsed.intervals)
+            missing = await self._missing_published(
+                meter, code, parsed, cursor, last, oracle=oracle
+            )
+            if missing and not parsed.intervals and length > 1:
+                record.conclusion = f"refused: empty, yet {len(missing)} day(s) have data"
+                known.limit.record_fail(length)
+                continue
+            if parsed.intervals:
+                known.limit.record_ok(length)
+                if parsed.resolution not in (None, known.resolution):
+                    # The code changed meaning: keep the data, choose afresh for what is left.
+                    _LOGGER.debug("Code %s now delivers %s", code, parsed.resolution)
+                    known.resolution = parsed.resolution
+                batches.append(parsed.intervals)
+            if not record.conclusion:
+                record.conclusion = _conclusion(parsed, missing, oracle)
+            for day in missing:
+                batches.append(await self._rescue(meter, code, day, oracle, retry_same=length > 1))
             cursor = last + timedelta(days=1)
-        return merge_intervals(batches, *day_span_utc(start, end))
+        return merge_intervals(batches, *day_span_utc(start, end, meter.day_start_hour))
+
+    async def _missing_published(
+        self,
+        meter: _Meter,
+        code: str,
+        parsed: ParsedPeriods,
+        first: date,
+        last: date,
+        *,
+        oracle: _Oracle,
+    ) -> list[date]:
+        """Days of first..last that hold data on the portal but not in this answer."""
+        holes = _days(first, last) - {meter.day_of(i.start) for i in parsed.intervals}
+        if not holes:
+            return []
+        known = meter.dialect.measurements.codes[code]
+        if known.resolution is not Resolution.DAY:
+            published = await oracle.published()
+            return [] if published is None else sorted(holes & published.keys())
+        # The daily code is its own oracle: believe an empty answer over a range no longer
+        # than ranges that delivered, or one that a single day of it confirms.
+        length = (last - first).days + 1
+        if parsed.intervals or known.limit.trusts(length):
+            return []
+        probe = _likely_published(meter.dialect, first, last)
+        confirm, record = await self._measure_request(meter, code, probe, probe)
+        if not confirm.intervals:
+            record.conclusion = "confirms: nothing published"
+            return []
+        record.conclusion = "has data: the longer range was refused"
+        known.limit.record_ok(1)
+        return [probe]
+
+    async def _rescue(
+        self, meter: _Meter, failed: str, day: date, oracle: _Oracle, *, retry_same: bool
+    ) -> list[Interval]:
+        """A published day a code did not deliver: that code asked for the day alone (when
+        it was part of a longer range), another finer code, else the day's daily total."""
+        dialect = meter.dialect.measurements
+        known = dialect.codes[failed]
+        if known.resolution is Resolution.DAY:
+            # The daily code left out a day it has data for (seen with a one-day request).
+            parsed, record = await self._measure_request(meter, failed, day, day)
+            record.conclusion = "rescued one day"
+            return parsed.intervals
+        others = [c.code for c in dialect.capabilities() if c.code != failed]
+        for code in [failed, *others] if retry_same else others:
+            if dialect.codes[code].resolution is Resolution.DAY:
+                break  # only finer codes are worth a request; the daily total is at hand
+            parsed, record = await self._measure_request(meter, code, day, day)
+            if parsed.intervals:
+                record.conclusion = f"rescued a day code {failed} left out"
+                return parsed.intervals
+            record.conclusion = "empty as well"
+        published = await oracle.published() or {}
+        _LOGGER.info(
+            "No finer data for %s on %s although the day is published; using its daily total",
+            mask_ean(meter.ean),
+            day,
+        )
+        return [published[day]] if day in published else []
 
     # ------------------------------------------------------------ single requests
 
+    def _record(
+        self, meter: _Meter, endpoint: str, code: str | None, span: int, alignment: str
+    ) -> RequestRecord:
+        record = RequestRecord(self._clock(), endpoint, code, span, alignment)
+        return self._request_log.add(meter.key, record)
+
+    def _start_hour(self, meter: _Meter, code: str) -> int:
+        """Sub-daily gas windows follow the gas day; every other window the calendar day."""
+        known = meter.dialect.measurements.codes.get(code)
+        daily = known is not None and known.resolution is Resolution.DAY
+        return GAS_DAY_START_HOUR if meter.gas and not daily else 0
+
     async def _measure_request(
         self, meter: _Meter, code: str, first: date, last: date
-    ) -> ParsedPeriods:
+    ) -> tuple[ParsedPeriods, RequestRecord]:
         dialect = meter.dialect
+        start_hour = self._start_hour(meter, code)
         if dialect.legacy:
-            history_from, history_until = utc_range(first, last)
+            history_from, history_until = utc_range(first, last, start_hour)
             params = {"granularity": code, "asServiceProvider": "false"}
             endpoint, what = "consumption-histories", "consumption history"
         else:
-            history_from, history_until = local_range(first, last)
-            params = {"granularity": code, "asServiceProvider": "false", **meter.serial_param}
+            history_from, history_until = local_range(first, last, start_hour)
+            params = {
+                "granularity": code,
+                "asServiceProvider": "false",
+                "mandateDisplayMode": "1",
+                **meter.serial_param,
+            }
             endpoint, what = "meter-measurement-history", "measurement history"
         params |= {"historyFrom": history_from, "historyUntil": history_until}
-        payload = await self._get(endpoint, meter.ean, params, what)
+        alignment = "gas day" if start_hour else "calendar day"
+        record = self._record(meter, endpoint, code, (last - first).days + 1, alignment)
+        payload = await self._get(endpoint, meter.ean, params, what, record)
         parsed = self._parse_measurements(meter, payload, dialect.meter_type)
         if dialect.meter_type is None and parsed.meter_type is not None:
             dialect.meter_type = parsed.meter_type
-            if parsed.meter_type is MeterType.GAS:  # registers depend on the type
+            if parsed.meter_type is MeterType.GAS:  # registers and days depend on the type
                 parsed = self._parse_measurements(meter, payload, MeterType.GAS)
-        return parsed
+        record.periods = len(parsed.intervals)
+        record.period_length = describe_lengths(i.end - i.start for i in parsed.intervals)
+        if parsed.intervals:
+            dialect.saw(meter.day_of(parsed.intervals[0].start), meter.day_of(_newest(parsed)))
+        return parsed, record
 
     @staticmethod
     def _parse_measurements(
@@ -373,7 +640,9 @@ class FluviusClient:
             return parse_legacy_measurements(payload, meter.serial, meter_type)
         return parse_measurements(payload, meter_type)
 
-    async def _peaks_request(self, meter: _Meter, first: date, last: date) -> list[MonthlyPeak]:
+    async def _peaks_request(
+        self, meter: _Meter, first: date, last: date, record: RequestRecord
+    ) -> list[MonthlyPeak]:
         """One spikes request, on the legacy endpoint if the current one is gone."""
         dialect = meter.dialect
         if not dialect.legacy_peaks:
@@ -386,9 +655,9 @@ class FluviusClient:
             }
             try:
                 payload = await self._get(
-                    "meter-measurement-spikes", meter.ean, params, "measurement spikes"
+                    "meter-measurement-spikes", meter.ean, params, "measurement spikes", record
                 )
-                return parse_peaks(payload)
+                return _counted(parse_peaks(payload), record)
             except _EndpointMissing:
                 _LOGGER.debug("Spikes endpoint gone for %s; trying legacy", mask_ean(meter.ean))
         history_from, history_until = utc_range(first, last)
@@ -398,13 +667,16 @@ class FluviusClient:
             "granularity": "3",
             "asServiceProvider": "false",
         }
+        record.endpoint = "consumption-spikes"
         try:
-            payload = await self._get("consumption-spikes", meter.ean, params, "consumption spikes")
+            payload = await self._get(
+                "consumption-spikes", meter.ean, params, "consumption spikes", record
+            )
         except _EndpointMissing:
             dialect.legacy_peaks = False
             raise FluviusMeterNotAccessibleError(_NO_ACCESS) from None
         dialect.legacy_peaks = True
-        return parse_legacy_peaks(payload, meter.serial)
+        return _counted(parse_legacy_peaks(payload, meter.serial), record)
 
     def _data_session(self) -> aiohttp.ClientSession:
         if self._session is not None:
@@ -414,7 +686,9 @@ class FluviusClient:
             self._own_session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         return self._own_session
 
-    async def _get(self, endpoint: str, ean: str, params: dict[str, str], what: str) -> Any:
+    async def _get(
+        self, endpoint: str, ean: str, params: dict[str, str], what: str, record: RequestRecord
+    ) -> Any:
         """GET a data endpoint with the bearer token; one renewal on 401."""
         # Quoted as one path segment: odd input yields a 404, never another URL.
         url = self._portal.with_path(f"{_API}/{endpoint}/{quote(ean, safe='')}", encoded=True)
@@ -426,6 +700,9 @@ class FluviusClient:
             resp = await self._send(url, params, token, what)
             if resp.status == 401:
                 raise FluviusTokenRejectedError(f"{what}: the portal refuses a renewed token")
+        record.status = resp.status
+        if resp.status == 400:
+            record.conclusion = "refused (HTTP 400)"
         self._check_status(resp, what)
         return load_json(resp.body, what)
 

@@ -1,8 +1,11 @@
 """What each granularity code delivers for one meter, learnt from answers, never assumed.
 
 A code's resolution is judged from the `d`/`de` lengths it returns; the longest range it
-accepts is searched by starting optimistic, halving on 400, then bisecting between the
-longest range that worked and the shortest that failed. The state is plain data, exportable.
+accepts is searched by starting optimistic, halving on each refusal, then bisecting between
+the longest range that delivered data and the shortest that was refused. A refusal is a 400
+on some portals and an empty `200 []` on the real one, so an empty answer only counts as a
+refusal once another answer shows that data exists there (see client.py). The days seen with
+data are kept as that evidence. The state is plain data, exportable.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ CANDIDATE_CODES: tuple[str, ...] = ("1", "2", "3", "4")
 OPTIMISTIC_DAYS = 366  # first guess for an untested code; longer ranges are always split
 OPTIMISTIC_MONTHS = 24  # the same for the monthly peaks endpoint
 _FINEST_FIRST = (Resolution.QUARTER_HOUR, Resolution.HOUR, Resolution.DAY)
-DIALECT_VERSION = 1
+# 2: ranges that answered `[]` no longer count as accepted; version-1 state may hold such
+# ranges and is relearnt.
+DIALECT_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -25,12 +30,16 @@ class RangeLimit:
     """Bounds on the longest range (in days or months) an endpoint/code accepts."""
 
     cap: int = OPTIMISTIC_DAYS
-    max_ok: int = 0  # longest range answered without 400
-    min_fail: int | None = None  # shortest range answered with 400
+    max_ok: int = 0  # longest range that delivered data
+    min_fail: int | None = None  # shortest range refused (400, or empty where data exists)
 
     @property
     def settled(self) -> bool:
         return self.min_fail is not None and self.min_fail <= self.max_ok + 1
+
+    def trusts(self, length: int) -> bool:
+        """An empty answer over `length` is believed: ranges that long delivered data."""
+        return 0 < length <= self.max_ok
 
     @property
     def potential(self) -> int:
@@ -77,7 +86,7 @@ class CodeKnowledge:
     """What one granularity code was seen to do."""
 
     resolution: Resolution | None = None
-    unsupported: bool = False  # 400 for a single day, or periods of no known length
+    unsupported: bool = False  # refused a single day that another code had data for
     limit: RangeLimit = field(default_factory=RangeLimit)
 
     @property
@@ -164,6 +173,24 @@ class MeterDialect:
     current: EndpointDialect = field(default_factory=EndpointDialect)
     legacy_codes: EndpointDialect = field(default_factory=EndpointDialect)
     peak_months: RangeLimit = field(default_factory=lambda: RangeLimit(cap=OPTIMISTIC_MONTHS))
+    # The oldest and newest (calendar or gas) day any answer had data for: evidence that an
+    # empty answer over a range holding them was a refusal.
+    seen_first: date | None = None
+    seen_last: date | None = None
+
+    def saw(self, first: date, last: date) -> None:
+        """Answers held data from `first` to `last`."""
+        self.seen_first = first if self.seen_first is None else min(self.seen_first, first)
+        self.seen_last = last if self.seen_last is None else max(self.seen_last, last)
+
+    def seen_between(self, first: date, last: date) -> bool:
+        """Whether first..last overlaps the days seen with data."""
+        return (
+            self.seen_first is not None
+            and self.seen_last is not None
+            and first <= self.seen_last
+            and last >= self.seen_first
+        )
 
     @property
     def measurements(self) -> EndpointDialect:
@@ -185,6 +212,8 @@ class MeterDialect:
             "current": self.current.to_dict(),
             "legacy_codes": self.legacy_codes.to_dict(),
             "peak_months": self.peak_months.to_dict(),
+            "seen_first": self.seen_first.isoformat() if self.seen_first else None,
+            "seen_last": self.seen_last.isoformat() if self.seen_last else None,
         }
 
     @classmethod
@@ -197,7 +226,13 @@ class MeterDialect:
             current=EndpointDialect.from_dict(data.get("current") or {}),
             legacy_codes=EndpointDialect.from_dict(data.get("legacy_codes") or {}),
             peak_months=RangeLimit.from_dict(data.get("peak_months") or {}, OPTIMISTIC_MONTHS),
+            seen_first=_day(data.get("seen_first")),
+            seen_last=_day(data.get("seen_last")),
         )
+
+
+def _day(raw: object) -> date | None:
+    return date.fromisoformat(raw) if isinstance(raw, str) else None
 
 
 def meter_key(ean: str, serial: str) -> str:

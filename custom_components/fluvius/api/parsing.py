@@ -195,19 +195,25 @@ def _same_serial(left: object, right: str) -> bool:
 def pick_serial(payload: object, serial: str, what: str) -> list[Any]:
     """The `val` list of the legacy entry whose `sn` is our meter serial.
 
-    Without a serial, the one entry still in service (no `mdu`, meter date until) is taken.
+    Without a serial, the one entry still in service is taken: its `mdu` (meter date until)
+    is absent, or far in the future (the real sample has "9999-12-30T23:00:00Z").
     """
     entries = [e for e in _list(payload, what) if isinstance(e, dict)]
     if serial.strip():
         chosen = [e for e in entries if _same_serial(e.get("sn"), serial)]
     else:
-        in_service = [e for e in entries if e.get("mdu") is None]
+        in_service = [e for e in entries if _in_service(e.get("mdu"))]
         chosen = in_service if len(in_service) == 1 else []
     if chosen:
         return _list(chosen[0].get("val") or [], what)
     if entries:
         raise FluviusMeterNotAccessibleError(f"{what}: the meter serial is not on this EAN")
     return []
+
+
+def _in_service(until: object) -> bool:
+    """A legacy entry's `mdu`: None or the 9999 placeholder while the meter is in use."""
+    return until is None or (isinstance(until, str) and until.startswith("9999"))
 
 
 def _legacy_reading(row: dict[str, Any], key: str) -> Reading | None:
