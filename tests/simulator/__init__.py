@@ -36,7 +36,7 @@ Public interface
   legacy_measurements, legacy_peaks. Kinds and params:
   latency(seconds=0.5) then a normal answer; timeout(seconds=3600) hangs, then drops the
   connection (released at once by stop()); reset (TCP RST, no answer); rate_limit(seconds=30)
-  429 + Retry-After; server_error(status=500); invalid_json (200, truncated JSON);
+  429 + Retry-After; server_error(status=500); invalid_json (200, truncated JSON); empty (200 `[]`);
   html(status=503) maintenance page; unauthorized (401); b2c_error(code="AADB2C90244") for
   self_asserted (200 JSON rejection), confirmed (error redirect) and token (400 invalid_grant).
   Faults answer HTML on B2C endpoints and JSON on portal endpoints. random() never picks

@@ -28,6 +28,7 @@ KINDS = (
     "rate_limit",  # 429 with Retry-After: seconds (default 30)
     "server_error",  # status=500 (502, 503, ...)
     "invalid_json",  # 200 application/json with a truncated body
+    "empty",  # 200 `[]`: the live portal's silent answer, whether refused or unpublished
     "html",  # status=503 text/html maintenance page
     "unauthorized",  # 401
     "b2c_error",  # code=AADB2C90244: a B2C rejection (self_asserted, confirmed, token)

@@ -262,6 +262,8 @@ def fault_response(fault: Fault, *, html: bool) -> web.Response:
             text='[{"d": "2025-01-01T00:00:00Z", "de": ',
             content_type="application/json",
         )
+    if kind == "empty":
+        return web.json_response([])
     if kind == "html":
         return web.Response(
             status=int(fault.param("status")), text=_MAINTENANCE, content_type="text/html"

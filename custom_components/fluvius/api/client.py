@@ -103,45 +103,64 @@ class _Meter:
 
 
 class _Oracle:
-    """Which days hold data, per the daily code: asked once per call, and only if needed."""
+    """Which days hold data, per the daily code: asked only when an answer needs checking,
+    and no more than needed (a range the daily code is trusted with in one request, else the
+    one day of the range most likely published)."""
 
     def __init__(
-        self,
-        client: FluviusClient | None,
-        meter: _Meter,
-        start: date,
-        end: date,
-        daily: Sequence[Interval] | None,
+        self, client: FluviusClient | None, meter: _Meter, daily: Sequence[Interval] | None
     ) -> None:
-        self._client, self._meter, self._start, self._end = client, meter, start, end
-        self._days = None if daily is None else self._index(daily)
-        self.asked = daily is not None or client is None
+        self._client, self._meter = client, meter
+        self._known: dict[date, Interval] = {} if daily is None else self._index(daily)
+        self._asked: set[date] = set() if daily is None else set(self._known)
+        self._everything = daily is not None  # the caller's answer covers the whole call
+        self.asked = daily is not None
 
     def _index(self, intervals: Sequence[Interval]) -> dict[date, Interval]:
         return {self._meter.day_of(i.start): i for i in intervals if i.resolution is Resolution.DAY}
 
     @property
-    def known(self) -> bool:
-        """The daily code's answer is at hand."""
-        return self._days is not None
+    def available(self) -> bool:
+        """A daily code exists to ask (or its answer was handed over)."""
+        if self._everything:
+            return True
+        return self._client is not None and (
+            self._meter.dialect.measurements.choose(Resolution.DAY) is not None
+        )
 
-    async def published(self) -> dict[date, Interval] | None:
-        """Daily totals by day; None when the meter has no daily code to ask."""
-        if not self.asked and self._client is not None:
-            self.asked = True
-            if self._meter.dialect.measurements.choose(Resolution.DAY) is not None:
-                none = _Oracle(None, self._meter, self._start, self._end, None)
-                self._days = self._index(
-                    await self._client._fetch(
-                        self._meter,
-                        Resolution.DAY,
-                        Resolution.DAY,
-                        self._start,
-                        self._end,
-                        oracle=none,
-                    )
-                )
-        return self._days
+    async def _ask(self, first: date, last: date) -> None:
+        wanted = _days(first, last) - self._asked
+        if not wanted or self._client is None:
+            return
+        first, last = min(wanted), max(wanted)
+        self.asked = True
+        intervals = await self._client._fetch(
+            self._meter,
+            Resolution.DAY,
+            Resolution.DAY,
+            first,
+            last,
+            oracle=_Oracle(None, self._meter, None),
+        )
+        self._known |= self._index(intervals)
+        self._asked |= _days(first, last)
+
+    async def days(self, first: date, last: date) -> dict[date, Interval]:
+        """The daily periods of first..last."""
+        if not self._everything and self.available:
+            await self._ask(first, last)
+        return {day: period for day, period in self._known.items() if first <= day <= last}
+
+    async def any_published(self, first: date, last: date) -> bool:
+        """Whether any day of first..last holds data."""
+        if self._everything or not self.available:
+            return bool(await self.days(first, last))
+        code = self._meter.dialect.measurements.choose(Resolution.DAY)
+        known = self._meter.dialect.measurements.codes[code] if code else None
+        if known is not None and known.limit.trusts((last - first).days + 1):
+            return bool(await self.days(first, last))
+        day = _likely_published(self._meter.dialect, first, last)
+        return bool(await self.days(day, day))
 
 
 def _months(first: date, last: date) -> list[date]:
@@ -180,7 +199,7 @@ def _conclusion(parsed: ParsedPeriods, missing: list[date], oracle: _Oracle) -> 
         return f"accepted; {len(missing)} published day(s) missing" if missing else "accepted"
     if missing:
         return "empty for a published day"
-    if oracle.known:
+    if oracle.asked:
         return "nothing published (the daily code agrees)"
     return "nothing published"
 
@@ -309,7 +328,7 @@ class FluviusClient:
             if target is None:
                 _LOGGER.debug("No published data for %s to judge from", mask_ean(ean))
                 return []
-            oracle = _Oracle(self, meter, start, end, daily)
+            oracle = _Oracle(self, meter, daily)
             intervals = await self._fetch(meter, target, resolution, start, end, oracle=oracle)
             if intervals and resolution is not Resolution.DAY:
                 self._in_use[meter.key] = intervals[-1].resolution
@@ -439,6 +458,7 @@ class FluviusClient:
                     known.record_fail(1)
                     continue
                 if not parsed.intervals:
+                    record.conclusion = "judging: empty, proves nothing yet"
                     empty.append(code)
                     continue
                 had_data = True
@@ -455,6 +475,7 @@ class FluviusClient:
                     except _RangeRejected:
                         dialect.codes[code].record_fail(1)
                         continue
+                    record.conclusion = "judging: empty for a gas day too"
                     if parsed.intervals:
                         dialect.codes[code].limit.record_ok(1)
                         dialect.codes[code].resolution = parsed.resolution
@@ -534,17 +555,22 @@ class FluviusClient:
         *,
         oracle: _Oracle,
     ) -> list[date]:
-        """Days of first..last that hold data on the portal but not in this answer."""
+        """Days of first..last that hold data on the portal but not in this answer.
+
+        For an empty answer over several days one published day is enough to show a refusal.
+        """
         holes = _days(first, last) - {meter.day_of(i.start) for i in parsed.intervals}
         if not holes:
             return []
         known = meter.dialect.measurements.codes[code]
+        length = (last - first).days + 1
         if known.resolution is not Resolution.DAY:
-            published = await oracle.published()
-            return [] if published is None else sorted(holes & published.keys())
+            if not parsed.intervals and length > 1:
+                return [first] if await oracle.any_published(first, last) else []
+            published = await oracle.days(min(holes), max(holes))
+            return sorted(holes & published.keys())
         # The daily code is its own oracle: believe an empty answer over a range no longer
         # than ranges that delivered, or one that a single day of it confirms.
-        length = (last - first).days + 1
         if parsed.intervals or known.limit.trusts(length):
             return []
         probe = _likely_published(meter.dialect, first, last)
@@ -577,7 +603,7 @@ class FluviusClient:
                 record.conclusion = f"rescued a day code {failed} left out"
                 return parsed.intervals
             record.conclusion = "empty as well"
-        published = await oracle.published() or {}
+        published = await oracle.days(day, day)
         _LOGGER.info(
             "No finer data for %s on %s although the day is published; using its daily total",
             mask_ean(meter.ean),
