@@ -46,7 +46,7 @@ from .const import (
     STORAGE_VERSION,
     UPDATE_INTERVAL,
 )
-from .days import DayTotals, complete_days, day_bounds, day_of, totals_of
+from .days import DayTotals, complete_days, daily_total_days, day_bounds, day_of, totals_of
 from .peaks import CAPACITY_MONTHS
 from .revisions import async_fetch_changed
 from .statistics import FluviusStatistics
@@ -515,14 +515,19 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         new_data = False
         if (window := self.overview_due(now)) is not None:
             self._last_attempt = now
-            published, fetched = await async_fetch_changed(
-                self.client,
-                self.ean,
-                self.serial,
-                window,
-                start_hour=self.schedule.day_start_hour,
-                held=self._async_held,
-            )
+            try:
+                published, fetched = await async_fetch_changed(
+                    self.client,
+                    self.ean,
+                    self.serial,
+                    window,
+                    start_hour=self.schedule.day_start_hour,
+                    held=self._async_held,
+                )
+            except FluviusError:
+                # An outage is not silence: the no-data clock restarts once Fluvius answers.
+                self._overdue_since = None
+                raise
             for day, period in published.items():
                 self._published[day] = totals_of(day, period)
             for run in fetched:
@@ -542,7 +547,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             self._peaks_stale = False
             peaks_fetched = True
 
-        if not self._unpublished and not peaks_fetched and self.data is not None:
+        if (newest := self.newest_complete_day()) is not None and newest >= self.expected_day(now):
+            self._overdue_since = None  # what was due arrived
+        if (
+            not self._unpublished
+            and not peaks_fetched
+            and self.data is not None
+            and self.data.overdue_since == self._overdue_since
+        ):
             return None
         return self._build_data(now, tuple(self._unpublished))
 
@@ -555,6 +567,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                 missing[0], missing[-1], self.schedule.day_start_hour
             )
             held = {**stored, **held}
+        if self.client.finest_resolution(self.ean, self.serial) is not Resolution.DAY:
+            # Days held as a daily total because no finer code delivered them: try again
+            # while they are in the window (the portal may have filled them in since).
+            for day in daily_total_days(self._intervals.values(), self.schedule.day_start_hour):
+                held.pop(day, None)
         return held
 
     def _window_ready(self, now: datetime) -> bool:

@@ -69,6 +69,11 @@ def complete_days(intervals: Iterable[Interval], start_hour: int) -> dict[date, 
     return days
 
 
+def daily_total_days(intervals: Iterable[Interval], start_hour: int) -> set[date]:
+    """Days held as one daily period rather than finer intervals."""
+    return {day_of(i.start, start_hour) for i in intervals if i.resolution is Resolution.DAY}
+
+
 def totals_of(day: date, daily: Interval) -> DayTotals:
     """A daily period as day totals."""
     return DayTotals(

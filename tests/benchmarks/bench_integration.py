@@ -9,6 +9,8 @@ Prints a Markdown table (the README's "Performance" section is a copy of one run
   meter of one account polled hourly (after a day of warm-up);
 - a backfill of one electricity meter through the integration (on-disk SQLite recorder, the
   real pause between chunks): wall time, peak RSS of the process, requests;
+- both of these on the live portal (a sub-daily request covers one day, refusals are
+  `200 []`) and on a 400-refusing portal (dialect_a: quarter-hours in 7-day ranges);
 - the time `async_setup_entry` takes to return, cold (login, discovery, first fetch) and warm
   (stored token and dialect);
 - the median CPU time of one poll on Home Assistant's thread (the simulator runs in another
@@ -36,6 +38,9 @@ from typing import Any
 from tests.benchmarks.bench_client import run_once
 
 SCENARIOS = Path(__file__).with_name("integration_scenarios.py")
+# The live portal first, then the 400-refusing one the project assumed before 2026-11.
+DIALECTS = ("live", "dialect_a")
+DIALECT_NAMES = {"live": "live portal", "dialect_a": "400 portal"}
 REPO = Path(__file__).parents[2]
 
 
@@ -77,15 +82,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "BENCH_BACKFILL_DAYS": str(args.backfill_days),
             "BENCH_SETUP_RUNS": str(args.setup_runs),
         }
-        for name in (
-            "test_steady_state",
-            "test_backfill",
-            "test_recorder_floor",
-            "test_setup_time",
-        ):
+        for dialect in DIALECTS:
+            for name in ("test_steady_state", "test_backfill"):
+                run_scenario(name, out, {**env, "BENCH_DIALECT": dialect})
+        for name in ("test_recorder_floor", "test_setup_time"):
             run_scenario(name, out, env)
         figures = json.loads(out.read_text())
-    client = asyncio.run(run_once(args.client_days))
+    client = asyncio.run(run_once(args.client_days, dialect="live"))
     figures["client"] = {
         "days": client.days,
         "wall_seconds": client.wall_seconds,
@@ -97,28 +100,32 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(figures: dict[str, Any], when: datetime) -> str:
     """The Markdown table of one run."""
-    steady, fill, setup = figures["steady_state"], figures["backfill"], figures["setup"]
-    floor = figures["recorder_floor"]
-    client = figures["client"]
-    per_meter_shared = steady["shared_auth_requests_per_day"] / 2
-    rows = [
-        ("what", "measured"),
-        (
-            "requests per meter per day, steady state",
-            f"electricity {steady['elec_requests_per_day']:.1f}, gas "
-            f"{steady['gas_requests_per_day']:.1f}, + {per_meter_shared:.1f} each for the "
-            f"shared login/refresh ({steady['days']} days, 2 meters, 1 account)",
-        ),
-        (
-            "logins per day",
-            f"{steady['logins_per_day']:.2f} (refreshes {steady['refreshes_per_day']:.1f})",
-        ),
-        (
-            f"{fill['days']}-day backfill, one electricity meter",
-            f"{fill['wall_seconds']:.1f} s wall ({fill['pause_seconds']:g} s pause between "
-            f"chunks), {fill['requests']} requests ({fill['measurement_requests']} data, "
-            f"{fill['logins']} login), {fill['statistic_rows']} hourly rows",
-        ),
+    setup, floor, client = figures["setup"], figures["recorder_floor"], figures["client"]
+    rows = [("what", "measured")]
+    for dialect in DIALECTS:
+        steady, fill = figures[f"steady_state:{dialect}"], figures[f"backfill:{dialect}"]
+        name = DIALECT_NAMES[dialect]
+        per_meter_shared = steady["shared_auth_requests_per_day"] / 2
+        rows += [
+            (
+                f"requests per meter per day, steady state, {name}",
+                f"electricity {steady['elec_requests_per_day']:.1f}, gas "
+                f"{steady['gas_requests_per_day']:.1f}, + {per_meter_shared:.1f} each for the "
+                f"shared login/refresh ({steady['days']} days, 2 meters, 1 account)",
+            ),
+            (
+                f"logins per day, {name}",
+                f"{steady['logins_per_day']:.2f} (refreshes {steady['refreshes_per_day']:.1f})",
+            ),
+            (
+                f"{fill['days']}-day backfill, one electricity meter, {name}",
+                f"{fill['wall_seconds']:.1f} s wall ({fill['pause_seconds']:g} s pause between "
+                f"chunks), {fill['requests']} requests ({fill['measurement_requests']} data, "
+                f"{fill['logins']} login), {fill['statistic_rows']} hourly rows",
+            ),
+        ]
+    steady, fill = figures["steady_state:live"], figures["backfill:live"]
+    rows += [
         (
             "the recorder alone, same rows",
             f"{floor['wall_seconds']:.1f} s for Home Assistant's recorder to import "
@@ -126,7 +133,7 @@ def table(figures: dict[str, Any], when: datetime) -> str:
             f"backfill's main-thread CPU: {fill['main_thread_cpu_seconds']:.1f} s)",
         ),
         (
-            "peak RSS during that backfill",
+            "peak RSS during the live portal's backfill",
             f"{fill['peak_rss_mib']:.0f} MiB for the whole process (Home Assistant test "
             f"harness, recorder, simulator; {fill['rss_before_mib']:.0f} MiB before setup)",
         ),
@@ -138,14 +145,14 @@ def table(figures: dict[str, Any], when: datetime) -> str:
             f"median of {setup['runs']}",
         ),
         (
-            "CPU time of one poll (median)",
+            "CPU time of one poll (median, live portal)",
             f"{steady['cpu_ms_poll_with_requests_median']:.1f} ms when it fetches "
             f"({steady['polls_with_requests']} polls), "
             f"{steady['cpu_ms_poll_idle_median']:.2f} ms when nothing is due "
             f"({steady['polls_idle']} polls)",
         ),
         (
-            f"client alone: cold fetch of {client['days']} days",
+            f"client alone: cold fetch of {client['days']} days, live portal",
             f"{client['wall_seconds']:.1f} s, {client['requests']} requests, "
             f"{client['intervals']} quarter-hours",
         ),

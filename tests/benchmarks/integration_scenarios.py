@@ -49,6 +49,11 @@ def _param(name: str, default: int) -> int:
     return int(os.environ.get(f"BENCH_{name}", default))
 
 
+def _dialect() -> str:
+    """The simulated portal's dialect: the live one unless BENCH_DIALECT says otherwise."""
+    return os.environ.get("BENCH_DIALECT", "live")
+
+
 def _record(section: str, values: dict[str, Any]) -> None:
     """Merge one scenario's figures into the JSON file the bench reads."""
     out = os.environ.get("BENCH_OUT")
@@ -101,7 +106,8 @@ def threaded_sim(
     socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FluviusSimulator]:
     """The simulator (its clock follows Home Assistant's), and the integration pointed at it."""
-    with ThreadedSimulator(SimClock(dt_util.utcnow(), source=dt_util.utcnow)) as sim:
+    clock = SimClock(dt_util.utcnow(), source=dt_util.utcnow)
+    with ThreadedSimulator(clock, dialect=_dialect()) as sim:
         monkeypatch.setenv("FLUVIUS_PORTAL_URL", sim.portal_url)
         yield sim
 
@@ -173,7 +179,7 @@ async def test_steady_state(
         else:
             per_meter[owner] += 1
     _record(
-        "steady_state",
+        f"steady_state:{_dialect()}",
         {
             "days": days,
             "elec_requests_per_day": per_meter[ELEC_EAN] / days,
@@ -221,7 +227,7 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
     cpu = time.thread_time() - cpu
     assert coordinator.backfill.progress == 100
     _record(
-        "backfill",
+        f"backfill:{_dialect()}",
         {
             "days": days,
             "pause_seconds": backfill.PAUSE_SECONDS,

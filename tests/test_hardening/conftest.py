@@ -101,15 +101,22 @@ async def settle(
 ) -> timedelta:
     """Wait until Home Assistant is idle; returns how far the clock had to move.
 
-    While nothing completes for `patience` seconds of wall time, the frozen clock moves on by
-    1 s, 2 s, 4 s, ... (at most `max_step`), which releases sleeps and request timeouts.
+    While nothing runs for `patience` seconds of wall time (the event loop has no callback
+    queued), the frozen clock moves on by 1 s, 2 s, 4 s, ... (at most `max_step`), which
+    releases sleeps and request timeouts. Work that keeps the loop busy (a long backfill on a
+    loaded machine) never moves the clock, so it cannot time out requests in flight.
     """
     waiter = asyncio.ensure_future(hass.async_block_till_done(wait_background_tasks=True))
     moved = timedelta()
     step = timedelta(seconds=1)
     since = freezegun_api.real_perf_counter()
+    loop = asyncio.get_running_loop()
     while not waiter.done():
         await asyncio.sleep(0)
+        if loop._ready:  # callbacks queued: work is progressing, not waiting on the clock
+            since = freezegun_api.real_perf_counter()
+            step = timedelta(seconds=1)
+            continue
         if freezegun_api.real_perf_counter() - since < patience:
             # Real time for the recorder thread and the sockets: asyncio.sleep(>0) would wait
             # on the frozen loop clock.

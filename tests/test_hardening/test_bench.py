@@ -33,14 +33,16 @@ def test_bench_integration_tiny() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     for row in (
-        "requests per meter per day, steady state",
-        "logins per day",
-        "3-day backfill, one electricity meter",
+        "requests per meter per day, steady state, live portal",
+        "requests per meter per day, steady state, 400 portal",
+        "logins per day, live portal",
+        "3-day backfill, one electricity meter, live portal",
+        "3-day backfill, one electricity meter, 400 portal",
         "the recorder alone, same rows",
-        "peak RSS during that backfill",
+        "peak RSS during the live portal's backfill",
         "`async_setup_entry` to return",
-        "CPU time of one poll (median)",
-        "client alone: cold fetch of 2 days",
+        "CPU time of one poll (median, live portal)",
+        "client alone: cold fetch of 2 days, live portal",
     ):
         assert f"| {row}" in out, out
     assert "Measured 20" in out

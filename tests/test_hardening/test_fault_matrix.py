@@ -100,8 +100,11 @@ def sim_clock(frozen: FrozenDateTimeFactory) -> SimClock:
 async def fluvius(
     simulator: FluviusSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[FluviusSimulator]:
-    """The simulator, with the integration pointed at it."""
+    """The simulator, with the integration pointed at it, its year of data generated already
+    (generating it on the first request takes longer than `settle` waits on a loaded box)."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
+    truth = simulator.truth(ELEC_EAN)
+    truth.intervals(DEMO_NOW - timedelta(days=400), DEMO_NOW)
     yield simulator
     simulator.faults.clear()
 
@@ -633,6 +636,61 @@ async def test_fresh_token_refused_is_not_a_rejection(
     await clock.to(clock.today() + timedelta(days=1), time(9, 30))
     assert not reauth_flows(hass)
     assert fluvius.stats.failed_logins == 0
+    rows = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
+    assert_statistics_match(rows, fluvius.truth(ELEC_EAN), elec_start(fluvius), dt_util.utcnow())
+    assert not unhandled(caplog.records)
+
+
+# --------------------------------------------------------------------------- silent portal
+
+
+@pytest.mark.parametrize("dialect", ["live", "random:42", "dialect_a"])
+async def test_portal_silent_then_back(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+    dialect: str,
+) -> None:
+    """The portal answers `200 []` to every data request for two days after publication
+    time: nothing fails, yet nothing arrives. After 24 h of due data staying away a repair
+    issue says so (translated, pointing at the diagnostics, naming the meter by its masked
+    title) and the newest-data sensor shows since when; once data flows again the issue goes
+    and the gap is in the statistics, equal to the truth, nothing lost or doubled."""
+    fluvius.options.dialect = dialect
+    entry = meter_entry(history_days=HISTORY_DAYS)
+    await setup(clock, entry)
+    issue_id = f"no_data_{entry.entry_id}"
+    await clock.to(clock.today() + timedelta(days=1), time(5, 30))
+    for endpoint in ("measurements", "peaks"):
+        fluvius.faults.inject(endpoint, "empty", count=None)
+    seen_at = None
+    for hour in range(2 * 24 + 4):
+        await clock.tick()
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        if issue is not None and seen_at is None:
+            seen_at = hour
+        assert entity_state(hass, ELEC_EAN, "net_usage") != STATE_UNAVAILABLE  # it answers
+    assert seen_at is not None, "no repair issue after two silent days"
+    assert 24 <= seen_at <= 26, seen_at  # due from 06:00, published at 07:00: 24 h later
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "no_data"
+    assert issue.translation_placeholders["meter"] == entry.title
+    assert ELEC_EAN not in str(issue.translation_placeholders)
+    newest = hass.states.get(
+        er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{ELEC_EAN}_newest_data")
+    )
+    assert newest is not None
+    assert newest.attributes["overdue_since"] is not None
+    assert newest.attributes["resolution"] in ("quarter_hour", "hour")
+
+    fluvius.faults.clear()
+    await clock.to(clock.today() + timedelta(days=1), time(9, 30))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    newest = hass.states.get(newest.entity_id)
+    assert newest is not None
+    assert newest.attributes["overdue_since"] is None
     rows = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
     assert_statistics_match(rows, fluvius.truth(ELEC_EAN), elec_start(fluvius), dt_util.utcnow())
     assert not unhandled(caplog.records)

@@ -1,7 +1,8 @@
 """Soak: two months of unattended hourly polling against a misbehaving portal.
 
 60 simulated days (2026-10-05 to 2026-12-04: the autumn DST change, two month changes) of an
-electricity and a gas meter of one account, on the simulator's clock, with seeded random
+electricity and a gas meter of one account, on the live portal's behaviour (a refusal is an
+empty `200 []`, a sub-daily request covers one day), on the simulator's clock, with seeded random
 faults on every endpoint (timeouts, resets, 429 with Retry-After, 5xx, truncated JSON, an
 HTML maintenance page, 401 in the middle of a session), refresh tokens that expire every 24 h,
 provisional values revised two days after publication, and three Home Assistant restarts on
@@ -160,7 +161,12 @@ async def test_soak_sixty_days(  # noqa: PLR0917
     began = freezegun_api.real_perf_counter()
     caplog.set_level(logging.INFO)
     freezer.move_to(START)
-    sim = FluviusSimulator.demo(clock=SimClock(START, source=dt_util.utcnow))
+    # The live portal (refusals are `200 []`, a sub-daily request covers one day) unless
+    # FLUVIUS_SOAK_DIALECT names another, e.g. random:42.
+    sim = FluviusSimulator.demo(
+        clock=SimClock(START, source=dt_util.utcnow),
+        dialect=os.environ.get("FLUVIUS_SOAK_DIALECT", "live"),
+    )
     await sim.start()
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", sim.portal_url)
     # Another seed (FLUVIUS_SOAK_SEED) gives other faults at other moments: for bug hunts.
@@ -204,7 +210,8 @@ async def test_soak_sixty_days(  # noqa: PLR0917
                     elec = sim.truth(ELEC_EAN)
                     gas = sim.truth(GAS_EAN)
                     elec_start = elec.day_bounds(first_day - timedelta(days=HISTORY_DAYS))[0]
-                    gas_start = _at_local(first_day - timedelta(days=HISTORY_DAYS), time(0))
+                    # The history horizon is counted in gas days (06:00 to 06:00).
+                    gas_start = gas.day_bounds(first_day - timedelta(days=HISTORY_DAYS))[0]
                     elec_hours = assert_statistics_match(
                         await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS), elec, elec_start, now
                     )

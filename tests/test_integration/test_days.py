@@ -10,6 +10,7 @@ from custom_components.fluvius.days import (
     changed_days,
     complete_days,
     daily_by_day,
+    daily_total_days,
     day_bounds,
     differs,
     runs,
@@ -58,6 +59,7 @@ def test_a_daily_total_completes_a_day_and_is_counted_once() -> None:
     daily = Interval(start, end, {HIGH: Reading(9.6, ValueStatus.MEASURED)})
     assert complete_days([daily], 0)[day].values[HIGH] == 9.6
     assert daily_by_day([daily, *_quarters(day, 0.1)], 0) == {day: daily}
+    assert daily_total_days([daily, *_quarters(day + timedelta(days=1), 0.1)], 0) == {day}
 
 
 def test_gas_hours_belong_to_the_gas_day() -> None:

@@ -37,9 +37,19 @@ def sim_clock(freezer: FrozenDateTimeFactory) -> SimClock:
     return SimClock(DEMO_NOW, source=dt_util.utcnow)
 
 
-@pytest.fixture
-def fluvius(simulator: FluviusSimulator, monkeypatch: pytest.MonkeyPatch) -> FluviusSimulator:
-    """The simulator, with the integration pointed at it."""
+# The live portal (refusals are `200 []`, one day per sub-daily request), three seeded random
+# silent dialects (random code meanings, limits of 1 to 31 days: quarter-hours in 1- and
+# 25-day ranges with a 2-day daily code; quarter-hours in 4-day ranges; hourly data only) and
+# one 400-refusing dialect: every Energy test holds in each.
+PORTAL_DIALECTS = ["live", "random:2", "random:42", "random:1", "dialect_a"]
+
+
+@pytest.fixture(params=PORTAL_DIALECTS)
+def fluvius(
+    simulator: FluviusSimulator, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> FluviusSimulator:
+    """The simulator, in each dialect, with the integration pointed at it."""
+    simulator.options.dialect = request.param
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
     return simulator
 

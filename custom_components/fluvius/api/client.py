@@ -447,15 +447,34 @@ class FluviusClient:
         dialect = meter.dialect.measurements
         pending = dialect.unjudged()
         for day in days:
+            had_data, refused, empty = await self._judge_day(meter, pending, day)
+            for code in refused:
+                dialect.codes[code].record_fail(1)
+            if had_data:
+                for code in empty:
+                    dialect.codes[code].unsupported = True
+                return
+            pending = empty
+        _LOGGER.debug("Judging inconclusive: no data on the %d days tried", len(days))
+
+    async def _judge_day(
+        self, meter: _Meter, codes: list[str], day: date
+    ) -> tuple[bool, list[str], list[str]]:
+        """Ask each code for one day: whether any had data, the codes refused (400) and those
+        that answered empty. A meter's first answer may show it is gas; the codes asked
+        before, in calendar windows the portal refuses for sub-daily gas, are asked again."""
+        dialect = meter.dialect.measurements
+        had_data = False
+        for _ in range(2):
             was_gas = meter.gas
+            refused: list[str] = []
             empty: list[str] = []
-            had_data = False
-            for code in pending:
+            for code in codes:
                 known = dialect.codes[code]
                 try:
                     parsed, record = await self._measure_request(meter, code, day, day)
                 except _RangeRejected:
-                    known.record_fail(1)
+                    refused.append(code)
                     continue
                 if not parsed.intervals:
                     record.conclusion = "judging: empty, proves nothing yet"
@@ -466,27 +485,10 @@ class FluviusClient:
                 known.resolution = parsed.resolution
                 known.unsupported = parsed.resolution is None
                 record.conclusion = f"judged: code {code} is {parsed.resolution or 'unknown'}"
-            if had_data and meter.gas and not was_gas:
-                # Learnt only now that this is a gas meter: the empty codes were asked in
-                # calendar windows, which the portal refuses for sub-daily gas. Ask again.
-                for code in empty:
-                    try:
-                        parsed, record = await self._measure_request(meter, code, day, day)
-                    except _RangeRejected:
-                        dialect.codes[code].record_fail(1)
-                        continue
-                    record.conclusion = "judging: empty for a gas day too"
-                    if parsed.intervals:
-                        dialect.codes[code].limit.record_ok(1)
-                        dialect.codes[code].resolution = parsed.resolution
-                        record.conclusion = f"judged: code {code} is {parsed.resolution}"
-                empty = [code for code in empty if not dialect.codes[code].judged]
-            if had_data:
-                for code in empty:
-                    dialect.codes[code].unsupported = True
-                return
-            pending = empty
-        _LOGGER.debug("Judging inconclusive: no data on the %d days tried", len(days))
+            if not (had_data and meter.gas and not was_gas):
+                break
+            codes = refused + empty
+        return had_data, refused, empty
 
     async def _fetch(
         self,
