@@ -24,6 +24,7 @@ from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval
 from .const import BRUSSELS, REVISION_DAYS
 from .days import DayTotals
+from .peaks import MeasuredPeak, day_peaks
 from .revisions import async_fetch_changed
 from .statistics import HOUR, FluviusStatistics
 
@@ -66,6 +67,8 @@ class StatisticsBackfill:
         self.imported_until: datetime | None = None  # end of the newest imported hour
         self.done = False
         self.progress: float = 0.0  # percent of the history horizon imported
+        # The highest quarter-hour offtake of each imported day: checks the portal's peaks.
+        self.day_peaks: dict[date, MeasuredPeak] = {}
 
     def _today(self) -> date:
         return dt_util.utcnow().astimezone(BRUSSELS).date()
@@ -166,6 +169,7 @@ class StatisticsBackfill:
         return [interval for run in fetched for interval in run.intervals]
 
     async def _import(self, intervals: list[Interval]) -> None:
+        self.day_peaks.update(day_peaks(intervals))
         result = await self._statistics.async_import(intervals)
         if result.last_hour is not None:
             end = result.last_hour + HOUR

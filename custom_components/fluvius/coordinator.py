@@ -47,7 +47,7 @@ from .const import (
     UPDATE_INTERVAL,
 )
 from .days import DayTotals, complete_days, daily_total_days, day_bounds, day_of, totals_of
-from .peaks import CAPACITY_MONTHS
+from .peaks import CAPACITY_MONTHS, month_peaks, peak_disagreements
 from .revisions import async_fetch_changed
 from .statistics import FluviusStatistics
 
@@ -347,6 +347,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         # carry over to the next update instead of waiting for the next day's data.
         self._unpublished: list[FetchBatch] = []
         self._peaks_stale = False
+        self.peak_disagreements: dict[str, dict[str, Any]] = {}
         self.statistics = FluviusStatistics(
             hass, self.ean, self.meter_type, f"{self.meter_type.value} {mask(self.ean)}"
         )
@@ -558,6 +559,22 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             return None
         return self._build_data(now, tuple(self._unpublished))
 
+    def _check_peaks(self) -> None:
+        """Warn once per month where the portal's peak and the measured quarter-hours cannot
+        both be right (a wrong register mapping, or a wrong peak)."""
+        wrong = peak_disagreements(self._peaks, month_peaks(self.backfill.day_peaks))
+        for month, figures in wrong.items():
+            if month not in self.peak_disagreements:
+                _LOGGER.warning(
+                    "%s: Fluvius reports a %s kW peak for %s, but the measured quarter-hours "
+                    "reach %s kW; please report this with the diagnostics",
+                    self.name,
+                    figures["portal_kw"],
+                    month,
+                    figures["measured_kw"],
+                )
+        self.peak_disagreements = wrong
+
     async def _async_held(self, published: Mapping[date, Interval]) -> dict[date, DayTotals]:
         """Totals held for the published days: in memory, else in the statistics (after a
         restart), so that only new or revised days are fetched again."""
@@ -667,6 +684,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                     (batch.start, list(batch.intervals)) for batch in data.fetches
                 )
                 self._unpublished.clear()
+                self._check_peaks()
         except FluviusTokenRejectedError as err:
             # B2C accepted the credentials; only the portal refused the new token (twice in a
             # row, e.g. a glitch right after a 401). Not the user's to fix: retry next hour.

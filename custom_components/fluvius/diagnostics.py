@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_EAN, CONF_METER_SERIAL
 from .coordinator import FluviusConfigEntry, mask
+from .peaks import month_peaks
 
 EAN_PATTERN = re.compile(r"(?<!\d)54\d{16}(?!\d)")
 
@@ -131,6 +132,11 @@ async def async_get_config_entry_diagnostics(
         ),
         "coordinator": summary,
         "dialects": _own_dialect(client.export_dialects(), coordinator.ean),
+        # Months whose portal peak the measured quarter-hours contradict (empty: all agree).
+        "peak_check": {
+            "months_measured": len(month_peaks(coordinator.backfill.day_peaks)),
+            "disagreements": coordinator.peak_disagreements,
+        },
         # How the portal answered the last data requests: what a bug report needs first.
         "requests": client.request_log(coordinator.ean, coordinator.serial),
         "client_stats": client.stats,

@@ -98,3 +98,25 @@ def test_changed_days_and_runs() -> None:
         (date(2026, 4, 7), date(2026, 4, 8)),
     ]
     assert runs([]) == []
+
+
+def test_peak_check_against_measured_quarter_hours() -> None:
+    """The portal's peak agrees with the measured quarter-hours, and a wrong register mapping
+    (injection read as offtake) shows up as a disagreement."""
+    from custom_components.fluvius.api.models import MonthlyPeak
+    from custom_components.fluvius.peaks import day_peaks, month_peaks, peak_disagreements
+
+    day = date(2026, 4, 10)
+    quarters = _quarters(day, 0.1)
+    start = quarters[40].start
+    quarters[40] = Interval(start, quarters[40].end, {HIGH: Reading(1.719, ValueStatus.MEASURED)})
+    month = date(2026, 4, 1)
+    measured = month_peaks(day_peaks(quarters))
+    assert measured[month].power_kw == 4 * 1.719
+    assert measured[month].start == start
+    portal = {month: MonthlyPeak(month, 6.876, start, start + timedelta(minutes=15))}
+    assert peak_disagreements(portal, measured) == {}
+    wrong = {month: MonthlyPeak(month, 3.2, start, start + timedelta(minutes=15))}
+    assert set(peak_disagreements(wrong, measured)) == {"2026-04"}
+    elsewhere = {month: MonthlyPeak(month, 7.5, quarters[3].start, quarters[4].start)}
+    assert peak_disagreements(elsewhere, measured) == {}  # part of the month measured

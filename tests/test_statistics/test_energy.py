@@ -20,8 +20,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.fluvius.api.models import Resolution
 from custom_components.fluvius.backfill import StatisticsBackfill
 from custom_components.fluvius.const import BRUSSELS, DOMAIN
+from custom_components.fluvius.peaks import month_peaks
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import ELEC_EAN, GAS_EAN, GAS_SERIAL
@@ -303,6 +305,18 @@ async def test_peak_event_over_three_months_with_restarts(
             )
             for _ in range(30 * 24):
                 await ha.tick(timedelta(hours=1))
+            # The portal's peaks agree with the quarter-hours imported (where there are any).
+            coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+            assert coordinator.peak_disagreements == {}
+            measured = month_peaks(coordinator.backfill.day_peaks)
+            quarter_hours = coordinator.data.resolution is Resolution.QUARTER_HOUR
+            assert bool(measured) == quarter_hours
+            for month, seen in measured.items():
+                served = fluvius.truth(ELEC_EAN).monthly_peak(
+                    month.year, month.month, as_of=datetime.now(UTC)
+                )
+                assert served is not None
+                assert seen.power_kw <= served[0] + 0.0045
     peak_requests = [
         r.time for r in fluvius.request_log if r.endpoint == "peaks" and r.status == 200
     ]
