@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 import json
 import logging
+from urllib.parse import parse_qs
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -97,7 +98,7 @@ async def test_diagnostics_redacted(  # noqa: PLR0917
 ) -> None:
     """The entry, coordinator summary, dialect and counters; nothing identifying."""
     await hass.config_entries.async_setup(elec_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)  # the history import too
     for entry in (elec_entry, gas_entry):
         diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
         text = json.dumps(diagnostics)
@@ -111,6 +112,23 @@ async def test_diagnostics_redacted(  # noqa: PLR0917
         assert diagnostics["client_stats"]["logins"] == 1
         assert diagnostics["client_stats"]["requests"] > 0
         assert diagnostics["token_state"] == {"present": True}
+        # The request log matches what the portal received for this meter, request by
+        # request (the client's log keeps the last 50).
+        ean = entry.data["ean"]
+        received = [
+            r
+            for r in fluvius.request_log
+            if r.endpoint in ("measurements", "peaks") and ean in r.path
+        ][-50:]
+        logged = diagnostics["requests"]
+        assert [r["status"] for r in logged] == [r.status for r in received]
+        assert [r["code"] for r in logged] == [
+            parse_qs(r.query).get("granularity", [None])[0] for r in received
+        ]
+        assert all(r["conclusion"] for r in logged)
+        assert {r["alignment"] for r in logged} <= {"calendar day", "gas day", "month"}
+        assert diagnostics["coordinator"]["resolution_in_use"] in ("quarter_hour", "hour")
+        assert diagnostics["peak_check"]["disagreements"] == {}
 
 
 async def test_debug_log_carries_no_secrets(  # noqa: PLR0917
