@@ -15,6 +15,7 @@ from .coordinator import (
     async_acquire_account,
     async_release_account,
     entry_store,
+    no_data_issue_id,
 )
 from .statistics import FluviusStatistics
 
@@ -50,5 +51,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
     """Forget the entry's stored token state, dialect, imported statistics and issues."""
     await entry_store(hass, entry.entry_id).async_remove()
     ir.async_delete_issue(hass, DOMAIN, access_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(entry.entry_id))
     meter_type = MeterType(entry.data[CONF_METER_TYPE])
     FluviusStatistics(hass, entry.data[CONF_EAN], meter_type, "").async_clear()
