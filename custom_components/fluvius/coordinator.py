@@ -577,7 +577,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
 
     async def _async_held(self, published: Mapping[date, Interval]) -> dict[date, DayTotals]:
         """Totals held for the published days: in memory, else in the statistics (after a
-        restart), so that only new or revised days are fetched again."""
+        restart), so that only new or revised days are fetched again.
+
+        While the history import runs, it fetches these days itself (what the coordinator
+        fetched would not be imported before it is done): the daily totals do for the sensors.
+        """
+        if not self.backfill.done:
+            return {day: totals_of(day, period) for day, period in published.items()}
         held = self.complete_days()
         if missing := sorted(set(published) - set(held)):
             stored = await self.statistics.async_day_totals(
@@ -611,7 +617,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         """A new immutable snapshot for the entities and listeners."""
         self._prune(now)
         days = self.known_days()
-        newest_end = max((i.end for i in self._intervals.values()), default=None)
+        ends = [i.end for i in self._intervals.values()]
+        ends += [self.day_bounds(day)[1] for day in self._published]
+        newest_end = max(ends, default=None)
         if newest_end is None and self.data is not None:
             newest_end = self.data.newest_data
         return FluviusData(
