@@ -333,6 +333,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             always_update=False,
         )
         self._intervals: dict[datetime, Interval] = {}
+        self._complete: dict[date, DayTotals] | None = None  # complete_days() until they change
         self._published: dict[date, DayTotals] = {}  # the daily code's totals, by day
         self._peaks: dict[date, MonthlyPeak] = {}
         self._last_reread: date | None = None
@@ -392,8 +393,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         return day_bounds(day, self.schedule.day_start_hour)
 
     def complete_days(self) -> dict[date, DayTotals]:
-        """Totals of every day fully covered by the retained intervals."""
-        return complete_days(self._intervals.values(), self.schedule.day_start_hour)
+        """Totals of every day fully covered by the retained intervals (kept until they
+        change: the schedule asks several times an hour)."""
+        if self._complete is None:
+            self._complete = complete_days(self._intervals.values(), self.schedule.day_start_hour)
+        return self._complete
 
     def known_days(self) -> dict[date, DayTotals]:
         """Every day we have: the daily code's totals (their finer data is in the statistics,
@@ -489,6 +493,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             if self._intervals.get(start) != interval:
                 self._intervals[start] = interval
                 changed = True
+        if changed:
+            self._complete = None
         return changed
 
     def _prune(self, now: datetime) -> None:
@@ -497,6 +503,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         cutoff, _ = self.day_bounds(oldest)
         for start in [s for s in self._intervals if s < cutoff]:
             del self._intervals[start]
+            self._complete = None
         for day in [d for d in self._published if d < oldest]:
             del self._published[day]
 
@@ -584,7 +591,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         """
         if not self.backfill.done:
             return {day: totals_of(day, period) for day, period in published.items()}
-        held = self.complete_days()
+        held = dict(self.complete_days())
         if missing := sorted(set(published) - set(held)):
             stored = await self.statistics.async_day_totals(
                 missing[0], missing[-1], self.schedule.day_start_hour

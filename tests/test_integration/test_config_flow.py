@@ -362,6 +362,7 @@ async def test_reauth_same_password_after_verification_step(
     fluvius.revoke_tokens(DEMO_EMAIL)
     for coordinator in (elec.runtime_data, gas.runtime_data):
         coordinator._intervals.clear()  # force a fetch now
+        coordinator._complete = None
         coordinator._published.clear()
         await coordinator.async_refresh()
     await hass.async_block_till_done()
