@@ -61,6 +61,7 @@ class StatisticsBackfill:
         self._serial = serial
         self._statistics = statistics
         self._history_days = history_days
+        self._horizon: date | None = None
         self._day_start_hour = day_start_hour
         self._on_progress = on_progress or (lambda: None)
         self._lock = asyncio.Lock()
@@ -91,7 +92,11 @@ class StatisticsBackfill:
         """Import from the resume point up to today, one paced chunk at a time."""
         async with self._lock:
             today = self._today()
-            horizon = today - timedelta(days=self._history_days)
+            if self._horizon is None:
+                # Fixed at the first attempt: a history import that fails at first and
+                # resumes after midnight still reaches back as far as it was asked to.
+                self._horizon = today - timedelta(days=self._history_days)
+            horizon = self._horizon
             last = await self._statistics.async_last_hour()
             start = horizon
             imported_last: date | None = None  # newest day with imported hours

@@ -358,29 +358,46 @@ class FluviusClient:
                     raise FluviusPayloadError("peaks: the portal refuses even one month") from None
                 limit.record_fail(count)
                 continue
-            # Months with published measurements but no peak: an empty answer there is the
-            # portal refusing the range, unless ranges this long were seen to deliver.
+            window = months[index : index + count]
+            if not batch and count > 1 and not limit.trusts(count):
+                # An empty answer over months with published measurements, or over months
+                # one of which has a peak on its own, is the portal refusing the range.
+                seen = any(meter.dialect.seen_between(m, month_end(m)) for m in window)
+                if seen or await self._peak_month_has_peak(meter, window[-1], today):
+                    record.conclusion = "refused: empty, yet a month of it has a peak"
+                    limit.record_fail(count)
+                    continue
+            if batch:
+                limit.record_ok(count)
             lacking = [
                 month
-                for month in months[index : index + count]
+                for month in window
                 if meter.dialect.seen_between(month, month_end(month))
                 and month not in {peak.month for peak in batch}
             ]
-            if lacking and count > 1 and not limit.trusts(count):
-                record.conclusion = f"refused: no peak for {len(lacking)} month(s) with data"
-                limit.record_fail(count)
-                continue
-            if batch:
-                limit.record_ok(count)
             record.conclusion = (
                 f"accepted; no peak for {len(lacking)} month(s) with data"
                 if lacking
                 else "accepted"
+                if batch
+                else "accepted: no peaks"
             )
             batches.append(batch)
             index += count
         wanted = set(months)
         return [peak for peak in merge_peaks(batches) if peak.month in wanted]
+
+    async def _peak_month_has_peak(self, meter: _Meter, month: date, today: date) -> bool:
+        """One month alone: whether the portal has a peak for it."""
+        record = self._record(meter, "meter-measurement-spikes", None, 1, "month")
+        try:
+            batch = await self._peaks_request(meter, month, min(month_end(month), today), record)
+        except _RangeRejected:
+            return False
+        record.conclusion = "has a peak" if batch else "confirms: no peak"
+        if batch:
+            meter.dialect.peak_months.record_ok(1)
+        return bool(batch)
 
     async def probe(self, ean: str, serial: str) -> MeterProbe:
         """Log in and look at recent published days: meter type, finest resolution, legacy."""
