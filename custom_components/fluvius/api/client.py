@@ -104,8 +104,8 @@ class _Meter:
 
 class _Oracle:
     """Which days hold data, per the daily code: asked only when an answer needs checking,
-    and no more than needed (a range the daily code is trusted with in one request, else the
-    one day of the range most likely published)."""
+    no more than needed (for an empty answer, its one day most likely published), and each
+    day once per call."""
 
     def __init__(
         self, client: FluviusClient | None, meter: _Meter, daily: Sequence[Interval] | None
@@ -152,12 +152,8 @@ class _Oracle:
         return {day: period for day, period in self._known.items() if first <= day <= last}
 
     async def any_published(self, first: date, last: date) -> bool:
-        """Whether any day of first..last holds data."""
+        """Whether any day of first..last holds data: the day most likely to is asked."""
         if self._everything or not self.available:
-            return bool(await self.days(first, last))
-        code = self._meter.dialect.measurements.choose(Resolution.DAY)
-        known = self._meter.dialect.measurements.codes[code] if code else None
-        if known is not None and known.limit.trusts((last - first).days + 1):
             return bool(await self.days(first, last))
         day = _likely_published(self._meter.dialect, first, last)
         return bool(await self.days(day, day))
@@ -187,7 +183,9 @@ def _newest(parsed: ParsedPeriods) -> datetime:
 
 
 def _likely_published(dialect: MeterDialect, first: date, last: date) -> date:
-    """The day of first..last most likely to hold data: the newest one seen, if inside."""
+    """The day of first..last most likely to hold data: the newest one not after the newest
+    day seen with data (a range reaching back before the meter was installed still finds
+    its data), else the oldest (a range of recent days, not all published yet)."""
     seen = dialect.seen_last
     if seen is None or seen < first:
         return first
@@ -536,7 +534,8 @@ class FluviusClient:
                 target = best
                 continue
             known = dialect.codes[code]
-            length = known.limit.next_length((end - cursor).days + 1)
+            grow = known.resolution is not Resolution.DAY  # daily codes take long ranges
+            length = known.limit.next_length((end - cursor).days + 1, grow=grow)
             last = cursor + timedelta(days=length - 1)
             try:
                 parsed, record = await self._measure_request(meter, code, cursor, last)

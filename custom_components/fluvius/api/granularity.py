@@ -56,12 +56,17 @@ class RangeLimit:
             self.max_ok = length - 1  # the server got stricter
         self.min_fail = length if self.min_fail is None else min(self.min_fail, length)
 
-    def next_length(self, remaining: int) -> int:
-        """How much of `remaining` to ask for next (at least 1)."""
+    def next_length(self, remaining: int, *, grow: bool = False) -> int:
+        """How much of `remaining` to ask for next (at least 1).
+
+        Untested ranges start optimistic (`cap`), or with `grow` at twice the longest range
+        that delivered: sub-daily codes usually take one day, and a request that delivers
+        data is never wasted, where an optimistic one that is refused is.
+        """
         if remaining <= self.max_ok:
             return remaining
         if self.min_fail is None:
-            guess = self.cap
+            guess = self.max_ok * 2 if grow and self.max_ok else self.cap
         elif self.max_ok == 0:
             guess = self.min_fail // 2  # halve until something works
         else:
