@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import hashlib
 import logging
+import os
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -21,7 +22,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .api.client import FluviusClient
+from .api.client import DEFAULT_PORTAL_URL, FluviusClient
 from .api.errors import (
     FluviusAccountLockedError,
     FluviusAuthError,
@@ -219,6 +220,7 @@ def create_client(hass: HomeAssistant, email: str, password: str) -> FluviusClie
         email,
         password,
         session=async_get_clientsession(hass),
+        portal_url=os.environ.get("FLUVIUS_PORTAL_URL", DEFAULT_PORTAL_URL),
         clock=dt_util.utcnow,
     )
 

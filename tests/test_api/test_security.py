@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
-from custom_components.fluvius.api import FluviusClient, FluviusInsecureUrlError
+import custom_components.fluvius.api
+from custom_components.fluvius.api import (
+    DEFAULT_PORTAL_URL,
+    FluviusClient,
+    FluviusInsecureUrlError,
+)
 from custom_components.fluvius.api.security import checked_url, is_loopback, mask_ean
 
 
@@ -48,12 +56,27 @@ def test_insecure_url_error_is_also_a_value_error() -> None:
         FluviusClient("a@b.c", "pw", portal_url="http://example.com")
 
 
-def test_portal_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_portal_is_a_parameter_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client reads no environment: the portal is its keyword, the public one by default."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", "http://example.com")
-    with pytest.raises(FluviusInsecureUrlError):
-        FluviusClient("a@b.c", "pw")
-    monkeypatch.setenv("FLUVIUS_PORTAL_URL", "http://127.0.0.1:1234")
-    FluviusClient("a@b.c", "pw")
+    client = FluviusClient("a@b.c", "pw")
+    assert str(client._portal) == DEFAULT_PORTAL_URL == "https://mijn.fluvius.be"
+    client = FluviusClient("a@b.c", "pw", portal_url="http://127.0.0.1:1234")
+    assert str(client._portal) == "http://127.0.0.1:1234"
+
+
+def test_api_reads_no_environment() -> None:
+    """No module of the HA-free client imports os or names os.environ / os.getenv."""
+    api = Path(custom_components.fluvius.api.__file__).parent
+    for path in api.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                assert "os" not in {alias.name for alias in node.names}, path.name
+            elif isinstance(node, ast.ImportFrom):
+                assert node.module != "os", path.name
+            elif isinstance(node, ast.Attribute | ast.Name):
+                name = node.attr if isinstance(node, ast.Attribute) else node.id
+                assert name not in {"environ", "getenv", "environb"}, path.name
 
 
 def test_loopback_detection() -> None:

@@ -384,7 +384,7 @@ async def test_plain_http_portal_refused_by_the_integration(
     assert entry.state is config_entries.ConfigEntryState.SETUP_ERROR
     assert not sent_requests
     with pytest.raises(FluviusInsecureUrlError):
-        FluviusClient(DEMO_EMAIL, DEMO_PASSWORD)
+        FluviusClient(DEMO_EMAIL, DEMO_PASSWORD, portal_url="http://mijn.fluvius.example")
 
 
 @pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations")

@@ -16,7 +16,7 @@ Every failure is a FluviusError (see errors.py). Credentials rejected once are n
 on the client's own initiative: call login() or set_password() after asking the user.
 """
 
-from .client import DEFAULT_PORTAL, FluviusClient
+from .client import DEFAULT_PORTAL_URL, FluviusClient
 from .errors import (
     FluviusAccountLockedError,
     FluviusAuthError,
@@ -49,7 +49,7 @@ from .models import (
 )
 
 __all__ = [
-    "DEFAULT_PORTAL",
+    "DEFAULT_PORTAL_URL",
     "ClientStats",
     "FluviusAccountLockedError",
     "FluviusAuthError",

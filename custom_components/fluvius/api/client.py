@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import logging
-import os
 from typing import Any
 from urllib.parse import quote
 
@@ -56,8 +55,7 @@ from .transport import Response, Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_PORTAL = "https://mijn.fluvius.be"
-PORTAL_ENV = "FLUVIUS_PORTAL_URL"
+DEFAULT_PORTAL_URL = "https://mijn.fluvius.be"
 _API = "/verbruik/api"
 _MAX_STEPS = 2000  # guard against a server that keeps changing its mind
 _NO_ACCESS = "this account has no access to the meter"
@@ -217,12 +215,12 @@ class FluviusClient:
         password: str,
         *,
         session: aiohttp.ClientSession | None = None,
-        portal_url: str | None = None,
+        portal_url: str = DEFAULT_PORTAL_URL,
         request_timeout: float = 30.0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        raw_portal = portal_url or os.environ.get(PORTAL_ENV) or DEFAULT_PORTAL
-        self._portal = checked_url(raw_portal, what="portal URL").origin()
+        # The caller picks the portal; plain http only towards loopback (the simulator).
+        self._portal = checked_url(portal_url, what="portal URL").origin()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._transport = Transport(timeout=request_timeout, clock=self._clock)
         self._tokens = TokenManager(self._transport, self._portal, email, password, self._clock)
