@@ -2,7 +2,7 @@
 
 No GitHub runner is available here, so the rules that matter for this repository are
 checked locally: manifest schema and key order, hacs.json, translations, brand images,
-declared dependencies and the lint gate.
+declared dependencies and the lint gate (ruff, and mypy --strict).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ HACS_KEYS = {
     "render_readme",
     "persistent_directory",
 }
+# Checked by test_mypy_strict; to grow to the whole package once the rest of it is clean.
+MYPY_STRICT_PATHS = ["custom_components/fluvius/api"]
 # Components an integration may import without declaring them (entity platforms and helpers
 # that hassfest allows).
 IMPLICIT_COMPONENTS = {"sensor", "event", "diagnostics", "repairs", "energy"}
@@ -174,6 +176,18 @@ def test_ruff_clean() -> None:
             [ruff, *args], cwd=ROOT, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    """mypy --strict (pyproject's [tool.mypy]) passes on MYPY_STRICT_PATHS."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "mypy", "--strict", *MYPY_STRICT_PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_frontend_pin_matches_home_assistant() -> None:
