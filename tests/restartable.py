@@ -28,6 +28,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from tests.entries import copy_entry
+
 
 class HomeAssistantRuns:
     """Starts Home Assistant again and again with the same config entries."""
@@ -47,11 +49,15 @@ class HomeAssistantRuns:
 
     @asynccontextmanager
     async def run(
-        self, prepare: Callable[[HomeAssistant], Awaitable[None]] | None = None
+        self,
+        prepare: Callable[[HomeAssistant], Awaitable[None]] | None = None,
+        *,
+        setup: bool = True,
     ) -> AsyncIterator[HomeAssistant]:
         """One Home Assistant lifetime: start, set the entries up, yield, stop cleanly.
 
-        `prepare` runs before the entries load, like automations set up at startup.
+        `prepare` runs before the entries load, like automations set up at startup. Without
+        `setup` the entries are added but not loaded (a world built by hand).
         """
         async with async_test_home_assistant() as hass, self._recorder(hass):
             await hass.config.async_set_time_zone("Europe/Brussels")
@@ -59,18 +65,11 @@ class HomeAssistantRuns:
             if prepare is not None:
                 await prepare(hass)
             for entry in self._entries:
-                MockConfigEntry(
-                    domain=entry.domain,
-                    entry_id=entry.entry_id,
-                    unique_id=entry.unique_id,
-                    title=entry.title,
-                    data=dict(entry.data),
-                    options=dict(entry.options),
-                ).add_to_hass(hass)
-            for entry in self._entries:
-                if hass.config_entries.async_get_entry(entry.entry_id).state is (
-                    ConfigEntryState.NOT_LOADED
-                ):
+                copy_entry(entry).add_to_hass(hass)
+            for entry in self._entries if setup else ():
+                if (
+                    own := hass.config_entries.async_get_entry(entry.entry_id)
+                ) is not None and own.state is ConfigEntryState.NOT_LOADED:
                     setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
                     await self.settle(hass)
                     await setup

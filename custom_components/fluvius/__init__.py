@@ -1,56 +1,103 @@
-"""The Fluvius integration: daily energy data of Flemish digital meters."""
+"""The Fluvius integration: what Flemish digital meters recorded, in Home Assistant.
+
+One config entry per Fluvius account; each of its meters is a config subentry with its own
+coordinator, device and statistics.
+"""
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+import logging
 
-from .api.models import MeterType
-from .const import CONF_EAN, CONF_METER_TYPE, DOMAIN
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
+
+from .account import FluviusAccount, account_store
+from .const import DOMAIN, SUBENTRY_METER
 from .coordinator import (
     FluviusConfigEntry,
     FluviusCoordinator,
+    FluviusRuntime,
+    MeterConfig,
     access_issue_id,
-    async_acquire_account,
-    async_release_account,
-    entry_store,
     no_data_issue_id,
 )
+from .migration import VERSION, async_migrate_entries
 from .statistics import FluviusStatistics
 
+_LOGGER = logging.getLogger(__name__)
+
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
-    """Set up one meter: share the account's client, poll, create entities."""
-    account = await async_acquire_account(hass, entry)
-    coordinator = FluviusCoordinator(hass, entry, account)
-    entry.runtime_data = coordinator
-    try:
-        await coordinator.async_config_entry_first_refresh()
-    except BaseException:
-        await async_release_account(hass, entry)
-        raise
-
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    # History import runs in the background: startup and the config flow never wait for it.
-    coordinator.async_start_backfill()
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Merge entries of the one-entry-per-meter era into one entry per account."""
+    await async_migrate_entries(hass)
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Version-1 entries were merged in async_setup; a newer version is not ours to read."""
+    return entry.version <= VERSION
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
+    """Set up an account: its client, then one coordinator per meter, then the entities."""
+    account = await FluviusAccount.async_open(
+        hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD]
+    )
+    meters: dict[str, FluviusCoordinator] = {}
+    try:
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_METER:
+                meter = MeterConfig.from_subentry(subentry)
+                coordinator = FluviusCoordinator(hass, entry, account, meter)
+                await coordinator.async_config_entry_first_refresh()
+                meters[subentry.subentry_id] = coordinator
+    except BaseException:
+        await account.async_close()
+        raise
+    entry.runtime_data = FluviusRuntime(account, meters)
+    # Added meters, changed meter settings and options take effect by reloading.
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # History imports run in the background: startup and the config flow never wait for them.
+    for coordinator in meters.values():
+        coordinator.async_start_backfill()
+    return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
+    """Reload; a meter whose subentry was deleted takes its statistics and issues along."""
+    for subentry_id, coordinator in entry.runtime_data.meters.items():
+        if subentry_id not in entry.subentries:
+            async_remove_meter(hass, subentry_id, coordinator.meter)
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
-    """Unload a meter; the account's client closes with its last entry."""
+    """Unload the meters, then close the account (saving its token state)."""
     if unload_ok := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.async_shutdown()
-        await async_release_account(hass, entry)
+        for coordinator in entry.runtime_data.meters.values():
+            await coordinator.async_shutdown()
+        await entry.runtime_data.account.async_close()
     return unload_ok
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Forget the entry's stored token state, dialect, imported statistics and issues."""
-    await entry_store(hass, entry.entry_id).async_remove()
-    ir.async_delete_issue(hass, DOMAIN, access_issue_id(entry.entry_id))
-    ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(entry.entry_id))
-    meter_type = MeterType(entry.data[CONF_METER_TYPE])
-    FluviusStatistics(hass, entry.data[CONF_EAN], meter_type, "").async_clear()
+    """Forget the account's stored state and every meter's statistics and issues."""
+    if entry.version < VERSION:
+        return  # merged into its account's entry by the migration, which owns it all now
+    await account_store(hass, entry.data[CONF_EMAIL]).async_remove()
+    for subentry in entry.subentries.values():
+        async_remove_meter(hass, subentry.subentry_id, MeterConfig.from_subentry(subentry))
+
+
+def async_remove_meter(hass: HomeAssistant, subentry_id: str, meter: MeterConfig) -> None:
+    """Forget one meter's statistics and repair issues (the meter was removed)."""
+    ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
+    ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(subentry_id))
+    FluviusStatistics(hass, meter.ean, meter.meter_type, "").async_clear()

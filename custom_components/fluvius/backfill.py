@@ -19,13 +19,15 @@ import logging
 
 from homeassistant.util import dt as dt_util
 
+from .api.brussels import BRUSSELS
 from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval
-from .const import BRUSSELS, REVISION_DAYS
-from .days import DayTotals
+from .const import REVISION_DAYS
+from .days import DayTotals, day_bounds, day_of
 from .peaks import MeasuredPeak, day_peaks
 from .revisions import async_fetch_changed
+from .snapshot import FetchBatch
 from .statistics import HOUR, FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,11 +54,19 @@ class StatisticsBackfill:
         statistics: FluviusStatistics,
         history_days: int,
         *,
+        name: str = "Fluvius meter",
+        import_until: date | None = None,
         day_start_hour: int = 0,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
-        """Prepare; nothing runs until async_run."""
+        """Prepare; nothing runs until async_run.
+
+        ``import_until``: the first day NOT imported (a P1 meter's statistics take over
+        from it); None imports up to today.
+        """
         self._client = client
+        self._name = name
+        self._import_until = import_until
         self._ean = ean
         self._serial = serial
         self._statistics = statistics
@@ -79,17 +89,29 @@ class StatisticsBackfill:
         try:
             await self.async_run()
         except FluviusAuthError:
-            _LOGGER.debug("Statistics backfill stopped: authentication failed")
+            _LOGGER.debug("%s: statistics import stopped: authentication failed", self._name)
         except FluviusError as err:
             _LOGGER.warning(
-                "Statistics backfill paused at %.0f%% (%s); it resumes after the next "
+                "%s: statistics import paused at %.0f%% (%s); it resumes after the next "
                 "successful update",
+                self._name,
                 self.progress,
                 type(err).__name__,
             )
 
+    def _last_day(self, today: date) -> date:
+        """The newest day to import: today, or the day before the cut-off date."""
+        if self._import_until is None:
+            return today
+        return min(today, self._import_until - timedelta(days=1))
+
     async def async_run(self) -> None:
-        """Import from the resume point up to today, one paced chunk at a time."""
+        """Import what the statistics lack, oldest first, one paced chunk at a time.
+
+        Three parts, each only where needed: the history before the oldest imported day
+        (first setup, or the history option raised), the days since the newest imported
+        day, and the days before it that Fluvius may have revised meanwhile.
+        """
         async with self._lock:
             today = self._today()
             if self._horizon is None:
@@ -97,58 +119,82 @@ class StatisticsBackfill:
                 # resumes after midnight still reaches back as far as it was asked to.
                 self._horizon = today - timedelta(days=self._history_days)
             horizon = self._horizon
+            last_day = self._last_day(today)
+            first = await self._statistics.async_first_hour()
             last = await self._statistics.async_last_hour()
-            start = horizon
-            imported_last: date | None = None  # newest day with imported hours
-            if last is not None:
-                imported_last = last.astimezone(BRUSSELS).date()
+            steps: list[tuple[date, date, bool]] = []  # (first, last, only changed days)
+            if first is None or last is None:
+                steps.append((horizon, last_day, False))
+                _LOGGER.info(
+                    "%s: importing statistics from %s to %s", self._name, horizon, last_day
+                )
+            else:
                 self.imported_until = last + HOUR
-                # Re-import from the oldest day Fluvius may have revised since it was imported
-                # (Home Assistant may have been down for days): idempotent, and the newest day
-                # may be partial. After a downtime longer than the history horizon the gap
-                # before the horizon is fetched too: imported hours are never left behind.
-                start = _revisable_since(last)
-                if last.astimezone(BRUSSELS).date() >= horizon:
-                    start = max(start, horizon)
-            total = max((today - horizon).days, 1)
-            _LOGGER.info(
-                "Statistics backfill from %s to %s (%d days of history)",
-                start,
-                today,
-                self._history_days,
-            )
-            while start <= today:
-                end = min(start + timedelta(days=CHUNK_DAYS - 1), today)
-                if imported_last is not None and start <= imported_last:
-                    await self._import(await self._fetch_changed(start, end))
-                else:
-                    await self._import(await self._fetch(start, end))
-                self.progress = round(min(100.0, max(0.0, 100 * (end - horizon).days / total)), 1)
-                _LOGGER.info("Statistics backfill %.0f%% (up to %s)", self.progress, end)
-                self._on_progress()
-                start = end + timedelta(days=1)
-                if start <= today:
-                    await asyncio.sleep(PAUSE_SECONDS)
+                oldest = day_of(first, self._day_start_hour)
+                if horizon < oldest:
+                    steps.append((horizon, oldest - timedelta(days=1), False))
+                    _LOGGER.info(
+                        "%s: importing %d older days of history (%s to %s)",
+                        self._name,
+                        (oldest - horizon).days,
+                        horizon,
+                        oldest - timedelta(days=1),
+                    )
+                # Re-read from the oldest day Fluvius may have revised since the newest was
+                # imported (Home Assistant may have been down for days): only days whose
+                # totals changed are fetched again; the newest day may be partial.
+                start = max(_revisable_since(last), min(horizon, oldest))
+                if start <= last_day:
+                    steps.append((start, last_day, True))
+                    _LOGGER.info(
+                        "%s: checking %s to %s for new or revised days", self._name, start, last_day
+                    )
+            for step_first, step_last, changed_only in steps:
+                await self._run_step(step_first, step_last, changed_only, newest_day=last)
             self.progress = 100.0
             self.done = True
             self._on_progress()
-            _LOGGER.info("Statistics backfill complete")
+            _LOGGER.info("%s: statistics import complete", self._name)
 
-    async def async_ingest(self, batches: Iterable[tuple[date, list[Interval]]]) -> None:
+    async def _run_step(
+        self, start: date, end: date, changed_only: bool, *, newest_day: datetime | None
+    ) -> None:
+        """Import start..end in chunks, oldest first, pausing between chunks."""
+        newest = None if newest_day is None else newest_day.astimezone(BRUSSELS).date()
+        horizon = self._horizon or start
+        total = max((self._last_day(self._today()) - horizon).days, 1)
+        while start <= end:
+            chunk_end = min(start + timedelta(days=CHUNK_DAYS - 1), end)
+            if changed_only and newest is not None and start <= newest:
+                await self._import(await self._fetch_changed(start, chunk_end))
+            else:
+                await self._import(await self._fetch(start, chunk_end))
+            self.progress = round(min(100.0, max(0.0, 100 * (chunk_end - horizon).days / total)), 1)
+            _LOGGER.debug(
+                "%s: statistics import %.0f%% (up to %s)", self._name, self.progress, chunk_end
+            )
+            self._on_progress()
+            start = chunk_end + timedelta(days=1)
+            if start <= end:
+                await asyncio.sleep(PAUSE_SECONDS)
+
+    async def async_ingest(self, batches: Iterable[FetchBatch]) -> None:
         """Import the coordinator's fetches, closing any gap before them first."""
-        batches = [(start, intervals) for start, intervals in batches if intervals]
+        batches = [batch for batch in batches if batch.intervals]
         if not self.done or not batches:
             return
         async with self._lock:
-            first_day, first = min(batches, key=lambda batch: batch[1][0].start)
-            if self.imported_until is not None and first[0].start > self.imported_until:
-                gap_start = self.imported_until.astimezone(BRUSSELS).date()
-                gap_end = first_day - timedelta(days=1)
+            first = min(batches, key=lambda batch: batch.intervals[0].start)
+            if self.imported_until is not None and first.intervals[0].start > self.imported_until:
+                gap_start = day_of(self.imported_until, self._day_start_hour)
+                gap_end = min(first.start - timedelta(days=1), self._last_day(self._today()))
                 if gap_start <= gap_end:
-                    _LOGGER.info("Closing a statistics gap from %s to %s", gap_start, gap_end)
+                    _LOGGER.info(
+                        "%s: closing a statistics gap from %s to %s", self._name, gap_start, gap_end
+                    )
                     await self._import(await self._fetch(gap_start, gap_end))
-            for _, intervals in batches:
-                await self._import(intervals)
+            for batch in batches:
+                await self._import(list(batch.intervals))
 
     async def _fetch(self, start: date, end: date) -> list[Interval]:
         return await self._client.measurements(self._ean, self._serial, start, end)
@@ -174,7 +220,11 @@ class StatisticsBackfill:
         return [interval for run in fetched for interval in run.intervals]
 
     async def _import(self, intervals: list[Interval]) -> None:
-        self.day_peaks.update(day_peaks(intervals))
+        """Book intervals (only those before the cut-off date) into the statistics."""
+        self.day_peaks.update(day_peaks(intervals))  # peaks keep working after the cut-off
+        if self._import_until is not None:
+            cutoff, _ = day_bounds(self._import_until, self._day_start_hour)
+            intervals = [interval for interval in intervals if interval.start < cutoff]
         result = await self._statistics.async_import(intervals)
         if result.last_hour is not None:
             end = result.last_hour + HOUR

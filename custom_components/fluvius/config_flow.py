@@ -1,21 +1,26 @@
-"""Config flow of the Fluvius integration."""
+"""Config flow of the Fluvius integration: an account, then its meters as subentries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 import logging
 from typing import Any
 
 from homeassistant.config_entries import (
-    SOURCE_USER,
+    SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    ConfigSubentryData,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
 )
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    DateSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -25,8 +30,10 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .account import FluviusAccount, account_store, async_login, async_probe, fingerprint
 from .api.errors import (
     FluviusAccountLockedError,
+    FluviusAuthError,
     FluviusConnectionError,
     FluviusError,
     FluviusInteractionRequiredError,
@@ -36,18 +43,21 @@ from .api.errors import (
     FluviusNoDataError,
     FluviusRateLimitError,
 )
-from .api.models import MeterProbe, MeterType
+from .api.models import MeterProbe
 from .const import (
-    CONF_DIALECTS,
     CONF_EAN,
     CONF_HISTORY_DAYS,
+    CONF_IMPORT_UNTIL,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
     DEFAULT_HISTORY_DAYS,
     DOMAIN,
     MAX_HISTORY_DAYS,
+    SUBENTRY_METER,
 )
-from .coordinator import account_key, create_client, mask, registry
+from .coordinator import FluviusConfigEntry
+from .migration import VERSION
+from .names import account_title, meter_title
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,8 +68,29 @@ PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
 TEXT_SELECTOR = TextSelector()
-
-TITLES = {MeterType.ELECTRICITY: "Electricity meter", MeterType.GAS: "Gas meter"}
+# No min/max here: out-of-range values get our translated error, not a raw schema error.
+HISTORY_SELECTOR = NumberSelector(
+    NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="days")
+)
+ACCOUNT_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_EMAIL): EMAIL_SELECTOR,
+        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+    }
+)
+METER_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_EAN): TEXT_SELECTOR,
+        probatio.Required(CONF_METER_SERIAL): TEXT_SELECTOR,
+    }
+)
+METER_SETTINGS_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_METER_SERIAL): TEXT_SELECTOR,
+        probatio.Required(CONF_HISTORY_DAYS): HISTORY_SELECTOR,
+        probatio.Optional(CONF_IMPORT_UNTIL): DateSelector(),
+    }
+)
 
 
 class InvalidEan(ValueError):
@@ -77,11 +108,6 @@ def normalize_ean(raw: str) -> str:
     if (10 - total % 10) % 10 != int(ean[-1]):
         raise InvalidEan
     return ean
-
-
-def entry_title(meter_type: MeterType, ean: str) -> str:
-    """Name the meter without its full EAN, e.g. "Electricity meter …1234"."""
-    return f"{TITLES[meter_type]} {mask(ean)}"
 
 
 def error_key(err: Exception) -> str:
@@ -107,105 +133,105 @@ def error_key(err: Exception) -> str:
         case FluviusError():
             _LOGGER.debug("Fluvius answered unexpectedly: %s", type(err).__name__)
             return "cannot_connect"
-    _LOGGER.error("Unexpected error while validating the Fluvius account", exc_info=err)
+    _LOGGER.error("Unexpected error while checking the Fluvius account", exc_info=err)
     return "unknown"
 
 
-async def validate(
-    hass: HomeAssistant, email: str, password: str, ean: str | None, serial: str | None
-) -> MeterProbe | None:
-    """One login, then (with an EAN) one small data probe; hand the tokens over.
+def meter_subentry(probe: MeterProbe, ean: str, serial: str) -> ConfigSubentryData:
+    """The subentry of a probed meter, with the default history."""
+    return ConfigSubentryData(
+        data={
+            CONF_EAN: ean,
+            CONF_METER_SERIAL: serial,
+            CONF_METER_TYPE: probe.meter_type.value,
+            CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
+        },
+        subentry_type=SUBENTRY_METER,
+        title=meter_title(probe.meter_type, ean),
+        unique_id=ean,
+    )
 
-    Returns the probe, or None when only the login was checked.
-    """
-    client = create_client(hass, email, password)
-    try:
-        await client.login()
-        probe = None if ean is None else await client.probe(ean, serial or "")
-        reg = registry(hass)
-        reg.failed.discard(account_key(email, password))
-        reg.reasons.pop(account_key(email, password), None)
-        reg.handoff[account_key(email, password)] = {
-            "tokens": client.export_tokens(),
-            "dialects": client.export_dialects(),
-        }
-        return probe
-    finally:
-        await client.close()
+
+def configured_meter(hass: HomeAssistant, ean: str) -> bool:
+    """Whether any Fluvius entry already holds this meter."""
+    return any(
+        subentry.unique_id == ean
+        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        for subentry in entry.subentries.values()
+    )
 
 
 class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up one Fluvius meter (one EAN) per entry."""
+    """One entry per Fluvius account; its meters are subentries."""
 
-    VERSION = 1
+    VERSION = VERSION
     MINOR_VERSION = 1
 
-    @staticmethod
-    @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> FluviusOptionsFlow:
-        """Options: how much history to import on first setup."""
-        return FluviusOptionsFlow()
+    def __init__(self) -> None:
+        """Start with no account."""
+        self._account: dict[str, str] = {}
 
-    async def _async_check(
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Meters are added, and their settings changed, as subentries."""
+        return {SUBENTRY_METER: MeterSubentryFlow}
+
+    async def _async_login(
         self, user_input: dict[str, Any], errors: dict[str, str]
-    ) -> tuple[dict[str, Any], MeterProbe] | None:
-        """Validate a full form (EAN offline first); fill errors, or return data."""
+    ) -> dict[str, str] | None:
+        """Log in with the form's credentials; fill errors, or return them cleaned."""
+        account = {
+            CONF_EMAIL: user_input[CONF_EMAIL].strip(),
+            CONF_PASSWORD: user_input[CONF_PASSWORD],
+        }
         try:
-            ean = normalize_ean(user_input[CONF_EAN])
-        except InvalidEan:
-            errors[CONF_EAN] = "invalid_ean"
-            return None
-        email = user_input[CONF_EMAIL].strip()
-        serial = user_input[CONF_METER_SERIAL].strip()
-        password = user_input[CONF_PASSWORD]
-        await self.async_set_unique_id(ean)
-        if self.source == SOURCE_USER:
-            self._abort_if_unique_id_configured()
-        else:
-            self._abort_if_unique_id_mismatch(reason="ean_mismatch")
-        try:
-            probe = await validate(self.hass, email, password, ean, serial)
+            await async_login(self.hass, account[CONF_EMAIL], account[CONF_PASSWORD])
         except Exception as err:
             errors["base"] = error_key(err)
             return None
-        assert probe is not None
-        return (
-            {
-                CONF_EMAIL: email,
-                CONF_PASSWORD: password,
-                CONF_EAN: ean,
-                CONF_METER_SERIAL: serial,
-                CONF_METER_TYPE: probe.meter_type.value,
-                CONF_DIALECTS: registry(self.hass).handoff[account_key(email, password)][
-                    "dialects"
-                ],
-            },
-            probe,
-        )
-
-    def _schema(self, with_ean: bool = True) -> probatio.Schema:
-        fields: dict[Any, Any] = {probatio.Required(CONF_EMAIL): EMAIL_SELECTOR}
-        fields[probatio.Required(CONF_PASSWORD)] = PASSWORD_SELECTOR
-        if with_ean:
-            fields[probatio.Required(CONF_EAN)] = TEXT_SELECTOR
-        fields[probatio.Required(CONF_METER_SERIAL)] = TEXT_SELECTOR
-        return probatio.Schema(fields)
+        return account
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the account and the meter."""
+        """Ask for the account: e-mail and password (checked by logging in)."""
         errors: dict[str, str] = {}
-        if user_input is not None and (checked := await self._async_check(user_input, errors)):
-            data, probe = checked
-            return self.async_create_entry(
-                title=entry_title(probe.meter_type, data[CONF_EAN]),
-                data=data,
-                options={CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS},
-            )
-        suggested = {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
+        if user_input is not None:
+            await self.async_set_unique_id(fingerprint(user_input[CONF_EMAIL]))
+            self._abort_if_unique_id_configured()
+            if account := await self._async_login(user_input, errors):
+                self._account = account
+                return await self.async_step_meter()
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            data_schema=self.add_suggested_values_to_schema(ACCOUNT_SCHEMA, user_input or {}),
             errors=errors,
+        )
+
+    async def async_step_meter(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the first meter: EAN and serial (checked by a small data request)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            checked = await async_check_meter(self.hass, self._probe, user_input, errors)
+            if checked is not None:
+                return self.async_create_entry(
+                    title=account_title(self._account[CONF_EMAIL]),
+                    data=self._account,
+                    subentries=[checked],
+                )
+            if errors.get("base") == "already_configured":
+                return self.async_abort(reason="already_configured_meter")
+        return self.async_show_form(
+            step_id="meter",
+            data_schema=self.add_suggested_values_to_schema(METER_SCHEMA, user_input or {}),
+            errors=errors,
+        )
+
+    async def _probe(self, ean: str, serial: str) -> MeterProbe:
+        """Probe a meter with the token state the user step just stored."""
+        return await async_probe(
+            self.hass, self._account[CONF_EMAIL], self._account[CONF_PASSWORD], ean, serial
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -217,94 +243,221 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask only for the password of the shown e-mail address."""
         entry = self._get_reauth_entry()
-        email: str = entry.data[CONF_EMAIL]
         errors: dict[str, str] = {}
         if user_input is not None:
-            password = user_input[CONF_PASSWORD]
-            try:
-                await validate(self.hass, email, password, None, None)
-            except Exception as err:
-                errors["base"] = error_key(err)
-            else:
-                self._async_update_account_siblings(entry, password)
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_PASSWORD: password}
+            account = {**user_input, CONF_EMAIL: entry.data[CONF_EMAIL]}
+            if await self._async_login(account, errors):
+                return self._async_update_reload_and_abort(
+                    entry, data={**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR}),
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR}),
+                user_input or {},
+            ),
             errors=errors,
-            description_placeholders={CONF_EMAIL: email},
+            description_placeholders={CONF_EMAIL: entry.data[CONF_EMAIL]},
         )
-
-    @callback
-    def _async_update_account_siblings(self, entry: ConfigEntry, password: str) -> None:
-        """Other meters of the same account get the new password too."""
-        email = entry.data[CONF_EMAIL].strip().casefold()
-        for other in self._async_current_entries(include_ignore=False):
-            if other.entry_id != entry.entry_id and (
-                other.data[CONF_EMAIL].strip().casefold() == email
-            ):
-                self.hass.config_entries.async_update_entry(
-                    other, data={**other.data, CONF_PASSWORD: password}
-                )
-                self.hass.config_entries.async_schedule_reload(other.entry_id)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change e-mail, password or meter serial of an existing meter."""
+        """Change the account's e-mail address or password; its meters must stay reachable."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None and (checked := await self._async_check(user_input, errors)):
-            data, probe = checked
-            return self.async_update_reload_and_abort(
-                entry,
-                title=entry_title(probe.meter_type, data[CONF_EAN]),
-                data_updates=data,
-            )
-        suggested = {
-            k: v
-            for k, v in (user_input or entry.data).items()
-            if k in (CONF_EMAIL, CONF_EAN, CONF_METER_SERIAL)
-        }
+        if user_input is not None:
+            new_id = fingerprint(user_input[CONF_EMAIL])
+            await self.async_set_unique_id(new_id)
+            if new_id != entry.unique_id:
+                self._abort_if_unique_id_configured()
+            if (account := await self._async_login(user_input, errors)) and (
+                await self._async_meters_reachable(entry, account, errors)
+            ):
+                if new_id != entry.unique_id:
+                    await account_store(self.hass, entry.data[CONF_EMAIL]).async_remove()
+                return self._async_update_reload_and_abort(
+                    entry,
+                    unique_id=new_id,
+                    title=account_title(account[CONF_EMAIL]),
+                    data=account,
+                )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                ACCOUNT_SCHEMA, user_input or {CONF_EMAIL: entry.data[CONF_EMAIL]}
+            ),
             errors=errors,
         )
 
+    def _async_update_reload_and_abort(
+        self, entry: ConfigEntry, **changes: Any
+    ) -> ConfigFlowResult:
+        """Update the entry and reload it once.
 
-class FluviusOptionsFlow(OptionsFlow):
-    """How many days of history to import when the meter is first set up."""
+        A loaded entry's update listener reloads it when its data changed; the flow reloads
+        it otherwise (unchanged credentials after a verification step, or an entry that is
+        not loaded). HA's async_update_reload_and_abort would reload a changed, loaded entry
+        twice (and warns about integrations with an update listener).
+        """
+        listening = bool(entry.update_listeners)  # read first: a listener unloads eagerly
+        if not (self.hass.config_entries.async_update_entry(entry, **changes) and listening):
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_abort(reason="reconfigure_successful")
+        return self.async_abort(reason="reauth_successful")
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and store the options."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS])}
-            )
-        schema = probatio.Schema(
-            {
-                probatio.Required(CONF_HISTORY_DAYS): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=MAX_HISTORY_DAYS,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="days",
-                    )
+    async def _async_meters_reachable(
+        self, entry: ConfigEntry, account: dict[str, str], errors: dict[str, str]
+    ) -> bool:
+        """Whether the (new) account still reaches every meter of the entry."""
+        for subentry in entry.subentries.values():
+            data = subentry.data
+            try:
+                await async_probe(
+                    self.hass, *account.values(), data[CONF_EAN], data[CONF_METER_SERIAL]
                 )
-            }
+            except Exception as err:
+                errors["base"] = error_key(err)
+                return False
+        return True
+
+
+type Prober = Callable[[str, str], Awaitable[MeterProbe]]
+
+
+async def async_check_meter(
+    hass: HomeAssistant, probe_meter: Prober, user_input: Mapping[str, Any], errors: dict[str, str]
+) -> ConfigSubentryData | None:
+    """Validate an EAN (offline first) and probe the meter; fill errors, or return the
+    meter's subentry."""
+    try:
+        ean = normalize_ean(user_input[CONF_EAN])
+    except InvalidEan:
+        errors[CONF_EAN] = "invalid_ean"
+        return None
+    if configured_meter(hass, ean):
+        errors["base"] = "already_configured"
+        return None
+    serial = user_input[CONF_METER_SERIAL].strip()
+    try:
+        probe = await probe_meter(ean, serial)
+    except Exception as err:
+        errors["base"] = error_key(err)
+        return None
+    return meter_subentry(probe, ean, serial)
+
+
+class MeterSubentryFlow(ConfigSubentryFlow):
+    """Add a meter of the account, or change a meter's settings."""
+
+    async def _probe(self, ean: str, serial: str) -> MeterProbe:
+        """Probe a meter with the loaded account's own client: no second sign-in.
+
+        An entry that is not loaded (a meter it cannot reach, e.g. by a wrong serial, keeps
+        it from loading, so the meter's settings must be fixable) probes with the account's
+        stored token state, and never with a password the portal rejected.
+        """
+        entry: FluviusConfigEntry = self._get_entry()
+        if entry.state is ConfigEntryState.LOADED:
+            return await entry.runtime_data.account.client.probe(ean, serial)
+        account = await FluviusAccount.async_open(
+            self.hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD]
         )
+        try:
+            if account.blocked is not None:
+                raise _blocked_error(account.blocked)
+            return await account.client.probe(ean, serial)
+        except FluviusAuthError as err:
+            account.block(err)
+            raise
+        finally:
+            await account.async_close()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Ask for the meter's EAN and serial; the account's sign-in is reused."""
+        if self._get_entry().state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="account_not_loaded")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            checked = await async_check_meter(self.hass, self._probe, user_input, errors)
+            if checked is not None:
+                return self.async_create_entry(
+                    title=checked["title"], data=checked["data"], unique_id=checked["unique_id"]
+                )
+            if errors.get("base") == "already_configured":
+                return self.async_abort(reason="already_configured_meter")
         return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                schema,
-                {
-                    CONF_HISTORY_DAYS: self.config_entry.options.get(
-                        CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS
-                    )
-                },
-            ),
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(METER_SCHEMA, user_input or {}),
+            errors=errors,
         )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The meter's settings: serial number, days of history, and where imports stop."""
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            days = user_input[CONF_HISTORY_DAYS]
+            serial = user_input[CONF_METER_SERIAL].strip()
+            until = user_input.get(CONF_IMPORT_UNTIL) or None
+            if not 1 <= days <= MAX_HISTORY_DAYS or days != int(days):
+                errors[CONF_HISTORY_DAYS] = "history_days_range"
+            elif until is not None and not _valid_date(until):
+                errors[CONF_IMPORT_UNTIL] = "invalid_date"
+            elif serial != subentry.data[CONF_METER_SERIAL]:
+                try:
+                    await self._probe(subentry.data[CONF_EAN], serial)
+                except Exception as err:
+                    errors["base"] = error_key(err)
+            if not errors:
+                entry = self._get_entry()
+                listening = bool(entry.update_listeners)  # read first: a listener unloads
+                result = self.async_update_and_abort(
+                    entry,
+                    subentry,
+                    data={
+                        **subentry.data,
+                        CONF_METER_SERIAL: serial,
+                        CONF_HISTORY_DAYS: int(days),
+                        CONF_IMPORT_UNTIL: until,
+                    },
+                )
+                # A loaded entry's update listener reloads it if the settings changed; an
+                # entry that is not loaded is set up again with them now.
+                if not listening:
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return result
+        current = {
+            CONF_METER_SERIAL: subentry.data[CONF_METER_SERIAL],
+            CONF_HISTORY_DAYS: subentry.data.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
+        }
+        if subentry.data.get(CONF_IMPORT_UNTIL):
+            current[CONF_IMPORT_UNTIL] = subentry.data[CONF_IMPORT_UNTIL]
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                METER_SETTINGS_SCHEMA, user_input or current
+            ),
+            errors=errors,
+            description_placeholders={"meter": subentry.title, "max_days": str(MAX_HISTORY_DAYS)},
+        )
+
+
+def _blocked_error(reason: str) -> FluviusAuthError:
+    """The error of a login the account must not try (the portal rejected it before)."""
+    if reason == "account_locked":
+        return FluviusAccountLockedError("login blocked", permanent=False)
+    if reason == "interaction_required":
+        return FluviusInteractionRequiredError("login blocked")
+    return FluviusInvalidCredentialsError("login blocked")
+
+
+def _valid_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
 DOMAIN: Final = "fluvius"
 
@@ -13,6 +12,11 @@ CONF_METER_SERIAL: Final = "meter_serial"
 CONF_METER_TYPE: Final = "meter_type"
 CONF_DIALECTS: Final = "dialects"
 CONF_HISTORY_DAYS: Final = "history_days"
+# First day NOT imported into statistics (a P1 meter's statistics take over from it).
+CONF_IMPORT_UNTIL: Final = "import_until"
+
+# A config entry is one Fluvius account; each of its meters is a subentry of this type.
+SUBENTRY_METER: Final = "meter"
 
 DEFAULT_HISTORY_DAYS: Final = 365
 # How far back the "days of history" option may reach. Mijn Fluvius shows the
@@ -23,10 +27,6 @@ MAX_HISTORY_DAYS: Final = 3 * 365
 
 CONFIGURATION_URL: Final = "https://mijn.fluvius.be/"
 MANUFACTURER: Final = "Fluvius"
-
-# All calendar arithmetic on Fluvius data happens in Brussels time, whatever
-# Home Assistant's own time zone is.
-BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 
 # How many recent days Fluvius may still revise: the coordinator re-reads them daily, and
 # after an outage or a restart the statistics re-import that many days before the newest

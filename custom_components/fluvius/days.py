@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 from homeassistant.util import dt as dt_util
 
+from .api.brussels import BRUSSELS
 from .api.models import Interval, Register, Resolution
-from .const import BRUSSELS
 
 # Totals are kept to the Wh (3 decimals); a difference below this is rounding, not a revision.
 TOLERANCE = 0.0015

@@ -12,8 +12,9 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
+from .api.security import mask_ean
 from .const import CONF_EAN, CONF_METER_SERIAL
-from .coordinator import FluviusConfigEntry, mask
+from .coordinator import FluviusConfigEntry, FluviusCoordinator
 from .peaks import month_peaks
 
 EAN_PATTERN = re.compile(r"(?<!\d)54\d{16}(?!\d)")
@@ -83,26 +84,25 @@ def _mask_eans(value: Any) -> Any:
     if isinstance(value, list):
         return [_mask_eans(v) for v in value]
     if isinstance(value, str):
-        return EAN_PATTERN.sub(lambda m: mask(m.group(0)), value)
+        return EAN_PATTERN.sub(lambda m: mask_ean(m.group(0)), value)
     return value
 
 
-async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: FluviusConfigEntry
-) -> dict[str, Any]:
-    """Entry, coordinator summary, discovered dialect and request counters."""
-    coordinator = entry.runtime_data
-    client = coordinator.client
+def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
+    """One meter: its update state, what it holds, its dialect and its last requests."""
+    client = coordinator.account.client
+    meter = coordinator.meter
     data = coordinator.data
     summary: dict[str, Any] = {
-        "meter_type": coordinator.meter_type,
+        "meter_type": meter.meter_type,
+        "history_days": meter.history_days,
+        "import_until": meter.import_until,
         "last_update_success": coordinator.last_update_success,
         "last_exception": type(coordinator.last_exception).__name__
         if coordinator.last_exception
         else None,
         "update_interval": str(coordinator.update_interval),
-        "account_entries": coordinator.account.refs,
-        "auth_failed": coordinator.account.auth_failed,
+        "import_progress": coordinator.backfill.progress,
     }
     if data is not None:
         summary |= {
@@ -119,7 +119,27 @@ async def async_get_config_entry_diagnostics(
                 for f in data.fetches
             ],
         }
+    return {
+        "coordinator": summary,
+        "dialects": _own_dialect(client.export_dialects(), meter.ean),
+        # Months whose portal peak the measured quarter-hours contradict (empty: all agree).
+        "peak_check": {
+            "months_measured": len(month_peaks(coordinator.backfill.day_peaks)),
+            "disagreements": coordinator.peak_disagreements,
+        },
+        # How the portal answered the last data requests: what a bug report needs first.
+        "requests": client.request_log(meter.ean, meter.serial),
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: FluviusConfigEntry
+) -> dict[str, Any]:
+    """The account (login state, request counters) and every meter, identifiers redacted."""
+    account = entry.runtime_data.account
+    client = account.client
     tokens = client.export_tokens() or {}
+    meters = entry.runtime_data.meters.values()
     diagnostics = {
         "entry": async_redact_data(
             {
@@ -127,28 +147,28 @@ async def async_get_config_entry_diagnostics(
                 "unique_id": entry.unique_id,
                 "data": dict(entry.data),
                 "options": dict(entry.options),
+                "meters": len(entry.subentries),
             },
             TO_REDACT,
         ),
-        "coordinator": summary,
-        "dialects": _own_dialect(client.export_dialects(), coordinator.ean),
-        # Months whose portal peak the measured quarter-hours contradict (empty: all agree).
-        "peak_check": {
-            "months_measured": len(month_peaks(coordinator.backfill.day_peaks)),
-            "disagreements": coordinator.peak_disagreements,
+        "account": {
+            "login_blocked": account.blocked,
+            "token_state": {"present": bool(tokens)},
+            "client_stats": client.stats,
         },
-        # How the portal answered the last data requests: what a bug report needs first.
-        "requests": client.request_log(coordinator.ean, coordinator.serial),
-        "client_stats": client.stats,
-        "token_state": {"present": bool(tokens)},
+        "meters": {c.meter.title: _meter(c) for c in meters},
     }
     secrets = {
-        coordinator.ean: mask(coordinator.ean),
-        coordinator.serial: mask(coordinator.serial),
-        coordinator.serial.upper(): mask(coordinator.serial),
         entry.data[CONF_EMAIL]: "**REDACTED**",
         entry.data[CONF_PASSWORD]: "**REDACTED**",
     }
+    for coordinator in meters:
+        serial = coordinator.meter.serial
+        secrets |= {
+            coordinator.meter.ean: mask_ean(coordinator.meter.ean),
+            serial: mask_ean(serial),
+            serial.upper(): mask_ean(serial),
+        }
     for name in ("access_token", "refresh_token", "id_token"):
         if isinstance(token := tokens.get(name), str) and token:
             secrets[token] = "**REDACTED**"

@@ -6,6 +6,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .api.security import mask_ean
 from .const import CONFIGURATION_URL, DOMAIN, MANUFACTURER
 from .coordinator import FluviusCoordinator
 
@@ -26,8 +27,8 @@ class FluviusEntity(CoordinatorEntity[FluviusCoordinator]):
             identifiers={(DOMAIN, ean)},
             manufacturer=MANUFACTURER,
             translation_key=f"{meter}_meter",
-            translation_placeholders={"ean_suffix": f"…{ean[-4:]}"},
+            translation_placeholders={"ean_suffix": mask_ean(ean)},
             model=f"{meter.capitalize()} meter",
-            serial_number=coordinator.serial,
+            serial_number=coordinator.meter.serial,
             configuration_url=CONFIGURATION_URL,
         )

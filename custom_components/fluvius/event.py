@@ -1,19 +1,31 @@
-"""Monthly peak event: fires `new_peak` when the capacity-tariff peak rises."""
+"""Monthly peak event: fires `new_peak` when the capacity-tariff peak rises.
+
+The peak found when the entity is first added (a new meter, or one added again) is the
+baseline and is not announced; restarts and reloads never announce a peak already
+announced. The baseline and the last announced peak are kept in the entity's restore data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.components.event import (
+    EventEntity,
+    EventEntityDescription,
+    EventExtraStoredData,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData
 from homeassistant.helpers.start import async_at_started
 
 from .api.models import MeterType, MonthlyPeak
 from .coordinator import FluviusConfigEntry, FluviusCoordinator
 from .entity import FluviusEntity
-from .peaks import KnownPeak, month_key, new_peaks
+from .peaks import KnownPeak, baseline, month_key, new_peaks
 
 PARALLEL_UPDATES = 0
 
@@ -21,6 +33,7 @@ EVENT_NEW_PEAK = "new_peak"
 DESCRIPTION = EventEntityDescription(
     key="monthly_peak_event", translation_key="monthly_peak", event_types=[EVENT_NEW_PEAK]
 )
+_STORED_KEY = "fluvius_known_peak"
 
 
 async def async_setup_entry(
@@ -29,18 +42,35 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Electricity meters get the peak event; gas has no capacity tariff."""
-    coordinator = entry.runtime_data
-    if coordinator.meter_type is MeterType.ELECTRICITY:
-        async_add_entities([FluviusPeakEvent(coordinator)])
+    for subentry_id, coordinator in entry.runtime_data.meters.items():
+        if coordinator.meter_type is MeterType.ELECTRICITY:
+            async_add_entities([FluviusPeakEvent(coordinator)], config_subentry_id=subentry_id)
 
 
-def _known_from_attributes(attributes: dict) -> KnownPeak | None:
-    """The last announced peak, from the event's own (restored) attributes."""
+def _known_from(stored: Mapping[str, Any] | None) -> KnownPeak | None:
+    """A peak from stored data or the event's attributes: {"month": "2026-11", "peak_kw": …}."""
     try:
-        year, month = (int(part) for part in attributes["month"].split("-"))
-        return KnownPeak(date(year, month, 1), float(attributes["peak_kw"]))
-    except KeyError, TypeError, ValueError:
+        year, month = (int(part) for part in stored["month"].split("-"))  # type: ignore[index]
+        return KnownPeak(date(year, month, 1), float(stored["peak_kw"]))  # type: ignore[index]
+    except KeyError, TypeError, ValueError, AttributeError:
         return None
+
+
+@dataclass
+class PeakEventStoredData(ExtraStoredData):
+    """The event's own restore data, plus what this entity knows about peaks."""
+
+    event: EventExtraStoredData
+    known: KnownPeak | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event's data with the known peak next to it."""
+        known = self.known
+        return self.event.as_dict() | {
+            _STORED_KEY: {"month": month_key(known.month), "peak_kw": known.power_kw}
+            if known
+            else {}
+        }
 
 
 class FluviusPeakEvent(FluviusEntity, EventEntity):
@@ -50,16 +80,32 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
         """Initialise from the shared description."""
         super().__init__(coordinator, DESCRIPTION)
         self._known: KnownPeak | None = None
+        self._has_baseline = False
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last announced peak; look at the current data once added."""
+        """Restore what was announced, or take the current peak as the baseline."""
         await super().async_added_to_hass()
-        if (state := await self.async_get_last_state()) is not None:
-            self._known = _known_from_attributes(dict(state.attributes))
+        extra = await self.async_get_last_extra_data()
+        stored = extra.as_dict() if extra is not None else {}
+        if _STORED_KEY in stored:
+            self._known = _known_from(stored[_STORED_KEY])
+            self._has_baseline = True
+        elif (state := await self.async_get_last_state()) is not None:
+            # Written before the baseline was stored: the last event's attributes.
+            self._known = _known_from(state.attributes)
+            self._has_baseline = self._known is not None
+        if not self._has_baseline and self.coordinator.data is not None:
+            self._known = baseline(self.coordinator.data.peaks.values())
+            self._has_baseline = True
         # Announce once Home Assistant has started (automations attach their triggers then),
         # and after the restored (or unknown) state is written, so an automation sees a change
         # from that state and can tell a restart's restore from a new peak.
         self.async_on_remove(async_at_started(self.hass, self._started))
+
+    @property
+    def extra_restore_state_data(self) -> PeakEventStoredData:
+        """Keep the known peak (the baseline included) across restarts."""
+        return PeakEventStoredData(super().extra_restore_state_data, self._known)
 
     @property
     def available(self) -> bool:

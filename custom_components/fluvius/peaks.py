@@ -32,6 +32,12 @@ class KnownPeak:
     power_kw: float
 
 
+def baseline(peaks: Iterable[MonthlyPeak]) -> KnownPeak | None:
+    """What a new event entity starts from: the newest month's peak (not announced)."""
+    ordered = sorted(peaks, key=lambda peak: peak.month)
+    return KnownPeak(ordered[-1].month, ordered[-1].power_kw) if ordered else None
+
+
 def new_peaks(peaks: Iterable[MonthlyPeak], known: KnownPeak | None) -> list[MonthlyPeak]:
     """Peaks to announce, oldest first, given the last announced one.
 

@@ -23,11 +23,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .api.brussels import BRUSSELS
 from .api.models import MeterType, Register
-from .const import BRUSSELS
-from .coordinator import DayTotals, FluviusConfigEntry, FluviusCoordinator, FluviusData
+from .coordinator import FluviusConfigEntry, FluviusCoordinator
+from .days import DayTotals
 from .entity import FluviusEntity
 from .peaks import capacity_tariff
+from .snapshot import FluviusData
 
 # Coordinator-based: the coordinator serialises all requests.
 PARALLEL_UPDATES = 0
@@ -215,17 +217,18 @@ async def async_setup_entry(
     entry: FluviusConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the sensors of one meter."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        [
-            *(
-                FluviusSensor(coordinator, description)
-                for description in _descriptions(coordinator)
-            ),
-            BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
-        ]
-    )
+    """Create the sensors of each meter, on its subentry."""
+    for subentry_id, coordinator in entry.runtime_data.meters.items():
+        async_add_entities(
+            [
+                *(
+                    FluviusSensor(coordinator, description)
+                    for description in _descriptions(coordinator)
+                ),
+                BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
+            ],
+            config_subentry_id=subentry_id,
+        )
 
 
 class FluviusSensor(FluviusEntity, SensorEntity):

@@ -165,6 +165,12 @@ class FluviusStatistics:
                 newest = start if newest is None else max(newest, start)
         return newest
 
+    async def async_first_hour(self) -> datetime | None:
+        """Start of the oldest imported hour, or None before the first import."""
+        recorder = get_instance(self._hass)
+        await recorder.async_block_till_done()
+        return await recorder.async_add_executor_job(_first_hour, self._hass, self.statistic_ids)
+
     async def async_import(self, intervals: list[Interval]) -> ImportResult:
         """Book intervals into hourly statistics; returns the hours written."""
         # Only registers the meter reports: a dual-tariff meter gets no "single" statistic.
@@ -261,3 +267,18 @@ def _read_stored(
         for stat_id, rows in found.items()
     }
     return baselines, stored
+
+
+def _first_hour(hass: HomeAssistant, ids: list[str]) -> datetime | None:
+    """The oldest hour stored for any of the statistics: the oldest month first (one row per
+    statistic and month), then the hours of that month."""
+    months = statistics_during_period(hass, _EPOCH, None, set(ids), "month", None, {"state"})
+    starts = [rows[0]["start"] for rows in months.values() if rows]
+    if not starts:
+        return None
+    month = datetime.fromtimestamp(min(starts), UTC)
+    hours = statistics_during_period(
+        hass, month, month + _BASELINE_LOOKBACK, set(ids), "hour", None, {"state"}
+    )
+    firsts = [rows[0]["start"] for rows in hours.values() if rows]
+    return datetime.fromtimestamp(min(firsts), UTC) if firsts else month

@@ -23,11 +23,10 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import (
     CONF_EAN,
-    CONF_HISTORY_DAYS,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
-    DOMAIN,
 )
+from tests.entries import ELEC, GAS, account_entry
 from tests.simulator import FluviusSimulator, SimClock
 from tests.simulator.demo import (
     DEMO_EMAIL,
@@ -103,28 +102,30 @@ def make_entry(
     meter_type: MeterType = MeterType.ELECTRICITY,
     **kwargs: Any,
 ) -> MockConfigEntry:
-    """A config entry for one meter, added to hass."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
-        unique_id=ean,
-        data=entry_data(ean, serial, meter_type, **kwargs),
-        options={CONF_HISTORY_DAYS: TEST_HISTORY_DAYS},
-    )
+    """An account entry holding one meter, added to hass."""
+    entry = account_entry([(ean, serial, meter_type)], TEST_HISTORY_DAYS, **kwargs)
     entry.add_to_hass(hass)
     return entry
 
 
 @pytest.fixture
 def elec_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The demo account's dual-tariff electricity meter."""
+    """The demo account with its dual-tariff electricity meter."""
     return make_entry(hass)
 
 
 @pytest.fixture
 def gas_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The demo account's gas meter."""
+    """The demo account with its gas meter."""
     return make_entry(hass, GAS_EAN, GAS_SERIAL, MeterType.GAS)
+
+
+@pytest.fixture
+def both_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """The demo account with both its meters: the common Flemish household."""
+    entry = account_entry([ELEC, GAS], TEST_HISTORY_DAYS)
+    entry.add_to_hass(hass)
+    return entry
 
 
 @pytest.fixture

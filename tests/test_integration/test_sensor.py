@@ -20,7 +20,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import BRUSSELS, DOMAIN
+from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.const import DOMAIN
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
     ELEC_EAN,
@@ -34,6 +35,8 @@ from tests.simulator.demo import (
     SINGLE_EAN,
     SINGLE_SERIAL,
 )
+
+from tests.entries import coordinator
 
 from .conftest import make_entry
 
@@ -205,8 +208,7 @@ async def test_single_tariff_sensors(hass: HomeAssistant, fluvius: FluviusSimula
 async def test_values_follow_new_days_and_revisions(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
-    elec_entry: MockConfigEntry,
-    gas_entry: MockConfigEntry,
+    both_entry: MockConfigEntry,
     tick: Callable[[timedelta], Awaitable[None]],
 ) -> None:
     """Over several days of hourly ticks the sensors keep matching the truth.
@@ -214,8 +216,7 @@ async def test_values_follow_new_days_and_revisions(
     Also across a month change, and the coordinator's recent days end up equal to the
     revised (final) values once Fluvius has finalised them.
     """
-    await setup_entry(hass, elec_entry)
-    await setup_entry(hass, gas_entry)
+    await setup_entry(hass, both_entry)
     for _ in range(4 * 24):
         await tick(timedelta(hours=1))
     assert_electricity_matches(hass, fluvius, ELEC_EAN)
@@ -227,8 +228,8 @@ async def test_values_follow_new_days_and_revisions(
     )
     # Revisions: every day the coordinator holds equals what the portal serves now.
     now = dt_util.utcnow()
-    for ean, entry in ((ELEC_EAN, elec_entry), (GAS_EAN, gas_entry)):
-        days = entry.runtime_data.data.days
+    for ean in (ELEC_EAN, GAS_EAN):
+        days = coordinator(both_entry, ean).data.days
         assert len(days) >= 7
         for day, totals in days.items():
             served = fluvius.truth(ean).daily(day, as_of=now)
@@ -246,8 +247,8 @@ async def test_unknown_before_month_has_a_peak(
     await move_to(datetime(2026, 4, 30, 22, 30, tzinfo=dt_util.UTC))  # 1 May 00:30 Brussels
     await setup_entry(hass, elec_entry)
     assert state_of(hass, ELEC_EAN, "monthly_peak").state == STATE_UNKNOWN
-    assert elec_entry.runtime_data.data.peak_for(date(2026, 4, 1)) is not None
-    assert MeterType.ELECTRICITY is elec_entry.runtime_data.meter_type
+    assert coordinator(elec_entry).data.peak_for(date(2026, 4, 1)) is not None
+    assert MeterType.ELECTRICITY is coordinator(elec_entry).meter_type
 
 
 async def test_meter_without_data_yet(
@@ -259,7 +260,7 @@ async def test_meter_without_data_yet(
     await move_to(datetime(2026, 3, 10, 12, 0, tzinfo=BRUSSELS))
     entry = make_entry(hass, RECENT_EAN, RECENT_SERIAL, email=OTHER_EMAIL, password=OTHER_PASSWORD)
     await setup_entry(hass, entry)
-    assert entry.runtime_data.data.latest_day is None
+    assert coordinator(entry).data.latest_day is None
     for key in ("consumption_high", "net_usage", "monthly_peak", "newest_data"):
         assert state_of(hass, RECENT_EAN, key).state == STATE_UNKNOWN
     assert "day" not in state_of(hass, RECENT_EAN, "net_usage").attributes

@@ -6,22 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import (
-    CONF_EAN,
-    CONF_HISTORY_DAYS,
-    CONF_METER_SERIAL,
-    CONF_METER_TYPE,
-    DOMAIN,
-)
+from tests.entries import account_entry
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import FluviusSimulator, SimClock
-from tests.simulator.demo import DEMO_EMAIL, DEMO_NOW, DEMO_PASSWORD, ELEC_EAN, ELEC_SERIAL
+from tests.simulator.demo import DEMO_NOW, ELEC_EAN, ELEC_SERIAL
 
 
 @pytest.fixture(autouse=True)
@@ -60,20 +53,9 @@ def meter_entry(
     serial: str = ELEC_SERIAL,
     meter_type: MeterType = MeterType.ELECTRICITY,
 ) -> MockConfigEntry:
-    """A config entry as the config flow writes it (not yet added to any instance)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
-        unique_id=ean,
-        data={
-            CONF_EMAIL: DEMO_EMAIL,
-            CONF_PASSWORD: DEMO_PASSWORD,
-            CONF_EAN: ean,
-            CONF_METER_SERIAL: serial,
-            CONF_METER_TYPE: meter_type.value,
-        },
-        options={CONF_HISTORY_DAYS: history_days},
-    )
+    """The demo account's entry with one meter, as the config flow writes it (not yet added
+    to any instance)."""
+    return account_entry([(ean, serial, meter_type)], history_days)
 
 
 @pytest.fixture

@@ -50,8 +50,11 @@ def checked_url(raw: str | URL, *, what: str) -> URL:
 
 
 def mask_ean(ean: str) -> str:
-    """Short form of an EAN for messages and logs: 5414…1234."""
+    """The one short form of an EAN (or serial) for names, messages and logs: …1234.
+
+    Every Belgian EAN starts with 54, so the last four digits are what tells meters apart.
+    """
     ean = str(ean)
     if len(ean) <= 8:
         return "…" + ean[-2:]
-    return f"{ean[:4]}…{ean[-4:]}"
+    return f"…{ean[-4:]}"
