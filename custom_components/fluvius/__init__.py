@@ -11,20 +11,15 @@ import logging
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .account import FluviusAccount, account_store
 from .const import DOMAIN, SUBENTRY_METER
-from .coordinator import (
-    FluviusConfigEntry,
-    FluviusCoordinator,
-    FluviusRuntime,
-    MeterConfig,
-    access_issue_id,
-    no_data_issue_id,
-)
+from .coordinator import FluviusCoordinator
+from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
+from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
 from .statistics import FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,6 +93,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
 
 def async_remove_meter(hass: HomeAssistant, subentry_id: str, meter: MeterConfig) -> None:
     """Forget one meter's statistics and repair issues (the meter was removed)."""
-    ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
-    ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(subentry_id))
+    async_delete_meter_issues(hass, subentry_id)
     FluviusStatistics(hass, meter.ean, meter.meter_type, "").async_clear()

@@ -55,8 +55,8 @@ from .const import (
     MAX_HISTORY_DAYS,
     SUBENTRY_METER,
 )
-from .coordinator import FluviusConfigEntry
 from .migration import VERSION
+from .models import FluviusConfigEntry
 from .names import account_title, meter_title
 
 _LOGGER = logging.getLogger(__name__)

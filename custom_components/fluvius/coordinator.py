@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import logging
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import planner
+from . import issues, planner
 from .account import FluviusAccount
 from .api.brussels import BRUSSELS
 from .api.errors import (
@@ -34,19 +32,10 @@ from .api.errors import (
 from .api.models import Interval, MeterType, MonthlyPeak, Resolution
 from .api.security import mask_ean
 from .backfill import StatisticsBackfill
-from .const import (
-    CONF_EAN,
-    CONF_HISTORY_DAYS,
-    CONF_IMPORT_UNTIL,
-    CONF_METER_SERIAL,
-    CONF_METER_TYPE,
-    DEFAULT_HISTORY_DAYS,
-    DOMAIN,
-    UPDATE_INTERVAL,
-)
-from .days import DayTotals, daily_total_days, totals_of
-from .names import meter_title
-from .peaks import CAPACITY_MONTHS, month_peaks, peak_disagreements
+from .const import DOMAIN, UPDATE_INTERVAL
+from .days import DayTotals
+from .models import FluviusConfigEntry, MeterConfig
+from .peaks import capacity_start, month_peaks, peak_disagreements
 from .revisions import async_fetch_changed
 from .snapshot import FetchBatch, FluviusData, MeterMemory
 from .statistics import FluviusStatistics
@@ -55,59 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Intervals kept in memory (and handed to listeners) beyond the re-read window.
 RETAIN_DAYS = planner.REREAD_DAYS + 2
-# How long due data may stay away, while the portal answers, before a repair issue says so.
-NO_DATA_AFTER = timedelta(hours=24)
-
-
-@dataclass(slots=True)
-class FluviusRuntime:
-    """What a loaded entry holds: its account and one coordinator per meter subentry."""
-
-    account: FluviusAccount
-    meters: dict[str, FluviusCoordinator]
-
-
-type FluviusConfigEntry = ConfigEntry[FluviusRuntime]
-
-
-@dataclass(frozen=True, slots=True)
-class MeterConfig:
-    """One meter subentry's settings."""
-
-    subentry_id: str
-    ean: str
-    serial: str
-    meter_type: MeterType
-    history_days: int
-    import_until: date | None
-
-    @classmethod
-    def from_subentry(cls, subentry: ConfigSubentry) -> MeterConfig:
-        """Read a meter subentry."""
-        until = subentry.data.get(CONF_IMPORT_UNTIL)
-        return cls(
-            subentry_id=subentry.subentry_id,
-            ean=subentry.data[CONF_EAN],
-            serial=subentry.data[CONF_METER_SERIAL],
-            meter_type=MeterType(subentry.data[CONF_METER_TYPE]),
-            history_days=int(subentry.data.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
-            import_until=date.fromisoformat(until) if until else None,
-        )
-
-    @property
-    def title(self) -> str:
-        """How the meter is named in logs and issues (EAN masked)."""
-        return meter_title(self.meter_type, self.ean)
-
-
-def access_issue_id(subentry_id: str) -> str:
-    """Repair issue raised while the account has no access to the meter."""
-    return f"meter_not_accessible_{subentry_id}"
-
-
-def no_data_issue_id(subentry_id: str) -> str:
-    """Repair issue raised while due days stay away although the portal answers."""
-    return f"no_data_{subentry_id}"
 
 
 def describe(err: Exception) -> str:
@@ -201,9 +137,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             raise self._translated(err) from err
         finally:
             await self.account.async_save()
-        if data is not None:  # the portal answered for this meter: access is back
-            ir.async_delete_issue(self.hass, DOMAIN, access_issue_id(self.meter.subentry_id))
-        self._update_no_data_issue(now)
+        if data is not None:  # the portal answered for this meter
+            issues.async_access_back(self.hass, self.meter.subentry_id)
+        issues.async_update_no_data(
+            self.hass, self.meter.subentry_id, self.meter.title, self._state.overdue_since, now
+        )
         if self.config_entry.state is ConfigEntryState.LOADED:
             # An import stopped by a portal error resumes once the portal answers again.
             self.async_start_backfill()
@@ -227,16 +165,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                     retry_after=err.retry_after,
                 )
             case FluviusMeterNotAccessibleError():
-                # Only the user can fix this (the meter moved to another account): say so.
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    access_issue_id(self.meter.subentry_id),
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="meter_not_accessible",
-                    translation_placeholders={"meter": self.meter.title},
-                )
+                issues.async_no_access(self.hass, self.meter.subentry_id, self.meter.title)
                 return self._failed("meter_not_found")
         return self._failed("update_failed", error=describe(err))
 
@@ -318,33 +247,24 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
     async def _fetch_peaks(self, now: datetime) -> list[MonthlyPeak]:
         """The monthly peaks the capacity tariff averages (this month and 11 before)."""
         today = now.astimezone(BRUSSELS).date()
-        start = today.replace(day=1)
-        for _ in range(CAPACITY_MONTHS - 1):
-            start = (start - timedelta(days=1)).replace(day=1)
-        return await self.account.client.peaks(self.meter.ean, self.meter.serial, start, today)
+        meter = self.meter
+        return await self.account.client.peaks(
+            meter.ean, meter.serial, capacity_start(today), today
+        )
 
     async def _async_held(self, published: Mapping[date, Interval]) -> dict[date, DayTotals]:
-        """Totals held for the published days: in memory, else in the statistics (after a
-        restart), so that only new or revised days are fetched again.
-
-        While the history import runs, it fetches these days itself: the daily totals do
-        for the sensors meanwhile.
-        """
-        if not self.backfill.done:
-            return {day: totals_of(day, period) for day, period in published.items()}
-        held = dict(self.memory.complete_days())
-        if missing := sorted(set(published) - set(held)):
+        """Totals held for the published days: in memory, else in the statistics."""
+        finest = self.account.client.finest_resolution(self.meter.ean, self.meter.serial)
+        held, missing = self.memory.held(
+            published,
+            importing=not self.backfill.done,
+            retry_daily_totals=finest is not Resolution.DAY,
+        )
+        if missing:
             stored = await self.statistics.async_day_totals(
                 missing[0], missing[-1], self.schedule.day_start_hour
             )
             held = {**stored, **held}
-        finest = self.account.client.finest_resolution(self.meter.ean, self.meter.serial)
-        if finest is not Resolution.DAY:
-            # Days held as a daily total because no finer code delivered them: try again
-            # while they are in the window (the portal may have filled them in since).
-            start_hour = self.schedule.day_start_hour
-            for day in daily_total_days(self.memory.intervals.values(), start_hour):
-                held.pop(day, None)
         return held
 
     def _check_peaks(self) -> None:
@@ -362,25 +282,3 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                     figures["measured_kw"],
                 )
         self.peak_disagreements = wrong
-
-    @callback
-    def _update_no_data_issue(self, now: datetime) -> None:
-        """Say so when due days stay away for long while the portal answers; clear it once
-        they arrive (the gap is then imported like any late data)."""
-        issue_id = no_data_issue_id(self.meter.subentry_id)
-        since = self._state.overdue_since
-        if since is None or now - since <= NO_DATA_AFTER:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="no_data",
-            translation_placeholders={
-                "meter": self.meter.title,
-                "since": dt_util.as_local(since).strftime("%Y-%m-%d %H:%M"),
-            },
-        )

@@ -14,7 +14,8 @@ from homeassistant.core import HomeAssistant
 
 from .api.security import mask_ean
 from .const import CONF_EAN, CONF_METER_SERIAL
-from .coordinator import FluviusConfigEntry, FluviusCoordinator
+from .coordinator import FluviusCoordinator
+from .models import FluviusConfigEntry
 from .peaks import month_peaks
 
 EAN_PATTERN = re.compile(r"(?<!\d)54\d{16}(?!\d)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .api.brussels import BRUSSELS
@@ -30,6 +30,14 @@ class KnownPeak:
 
     month: date
     power_kw: float
+
+
+def capacity_start(today: date) -> date:
+    """The first day of the oldest month the capacity tariff averages (11 months back)."""
+    start = today.replace(day=1)
+    for _ in range(CAPACITY_MONTHS - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start
 
 
 def baseline(peaks: Iterable[MonthlyPeak]) -> KnownPeak | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .api.models import Interval, MonthlyPeak, Resolution
-from .days import DayTotals, complete_days, day_bounds, day_of, totals_of
+from .days import DayTotals, complete_days, daily_total_days, day_bounds, day_of, totals_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,26 @@ class MeterMemory:
     def known_days(self) -> dict[date, DayTotals]:
         """Every day we have: the daily code's totals, overridden by the intervals held."""
         return {**self.published, **self.complete_days()}
+
+    def held(
+        self, published: Mapping[date, Interval], *, importing: bool, retry_daily_totals: bool
+    ) -> tuple[dict[date, DayTotals], list[date]]:
+        """What is held for the published days, and the days to look up in the statistics
+        (after a restart), so that only new or revised days are fetched again.
+
+        While the history import runs, it fetches these days itself: the daily totals do for
+        the sensors meanwhile. With ``retry_daily_totals``, days held as a daily total (no
+        finer code delivered them) count as not held, so they are asked for again while in
+        the window: the portal may have filled them in since.
+        """
+        if importing:
+            return {day: totals_of(day, period) for day, period in published.items()}, []
+        held = dict(self.complete_days())
+        missing = sorted(set(published) - set(held))
+        if retry_daily_totals:
+            for day in daily_total_days(self.intervals.values(), self.start_hour):
+                held.pop(day, None)
+        return held, missing
 
     def newest_day(self) -> date | None:
         """The newest day we have completely."""

@@ -1,0 +1,75 @@
+"""The repair issues of a meter: no access to it, and due data that stays away."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+
+# How long due data may stay away, while the portal answers, before an issue says so.
+NO_DATA_AFTER = timedelta(hours=24)
+
+
+def access_issue_id(subentry_id: str) -> str:
+    """Raised while the account has no access to the meter."""
+    return f"meter_not_accessible_{subentry_id}"
+
+
+def no_data_issue_id(subentry_id: str) -> str:
+    """Raised while due days stay away although the portal answers."""
+    return f"no_data_{subentry_id}"
+
+
+@callback
+def async_no_access(hass: HomeAssistant, subentry_id: str, meter: str) -> None:
+    """Only the user can fix this (the meter moved to another account): say so."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        access_issue_id(subentry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="meter_not_accessible",
+        translation_placeholders={"meter": meter},
+    )
+
+
+@callback
+def async_access_back(hass: HomeAssistant, subentry_id: str) -> None:
+    """The portal answered for the meter: access is back."""
+    ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
+
+
+@callback
+def async_update_no_data(
+    hass: HomeAssistant, subentry_id: str, meter: str, since: datetime | None, now: datetime
+) -> None:
+    """Say so when due days stay away for long while the portal answers; clear it once
+    they arrive (the gap is then imported like any late data)."""
+    issue_id = no_data_issue_id(subentry_id)
+    if since is None or now - since <= NO_DATA_AFTER:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="no_data",
+        translation_placeholders={
+            "meter": meter,
+            "since": dt_util.as_local(since).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+
+
+@callback
+def async_delete_meter_issues(hass: HomeAssistant, subentry_id: str) -> None:
+    """The meter was removed: so are its issues."""
+    ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
+    ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(subentry_id))
