@@ -23,8 +23,9 @@ from homeassistant.helpers.restore_state import ExtraStoredData
 from homeassistant.helpers.start import async_at_started
 
 from .api.models import MeterType, MonthlyPeak
-from .coordinator import FluviusConfigEntry, FluviusCoordinator
+from .coordinator import FluviusCoordinator
 from .entity import FluviusEntity
+from .models import FluviusConfigEntry
 from .peaks import KnownPeak, baseline, month_key, new_peaks
 
 PARALLEL_UPDATES = 0

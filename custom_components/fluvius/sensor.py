@@ -25,9 +25,10 @@ from homeassistant.util import dt as dt_util
 
 from .api.brussels import BRUSSELS
 from .api.models import MeterType, Register
-from .coordinator import FluviusConfigEntry, FluviusCoordinator
+from .coordinator import FluviusCoordinator
 from .days import DayTotals
 from .entity import FluviusEntity
+from .models import FluviusConfigEntry
 from .peaks import capacity_tariff
 from .snapshot import FluviusData
 
