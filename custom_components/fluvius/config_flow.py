@@ -315,7 +315,11 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
             data = subentry.data
             try:
                 await async_probe(
-                    self.hass, *account.values(), data[CONF_EAN], data[CONF_METER_SERIAL]
+                    self.hass,
+                    account[CONF_EMAIL],
+                    account[CONF_PASSWORD],
+                    data[CONF_EAN],
+                    data[CONF_METER_SERIAL],
                 )
             except Exception as err:
                 errors["base"] = error_key(err)

@@ -173,4 +173,7 @@ async def async_get_config_entry_diagnostics(
     for name in ("access_token", "refresh_token", "id_token"):
         if isinstance(token := tokens.get(name), str) and token:
             secrets[token] = "**REDACTED**"
-    return _mask_eans(_scrub(async_redact_data(_plain(diagnostics), TO_REDACT), secrets))
+    redacted: dict[str, Any] = _mask_eans(
+        _scrub(async_redact_data(_plain(diagnostics), TO_REDACT), secrets)
+    )
+    return redacted

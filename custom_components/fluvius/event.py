@@ -19,7 +19,6 @@ from homeassistant.components.event import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import ExtraStoredData
 from homeassistant.helpers.start import async_at_started
 
 from .api.models import MeterType, MonthlyPeak
@@ -50,27 +49,30 @@ async def async_setup_entry(
 
 def _known_from(stored: Mapping[str, Any] | None) -> KnownPeak | None:
     """A peak from stored data or the event's attributes: {"month": "2026-11", "peak_kw": …}."""
+    if not stored:
+        return None
     try:
-        year, month = (int(part) for part in stored["month"].split("-"))  # type: ignore[index]
-        return KnownPeak(date(year, month, 1), float(stored["peak_kw"]))  # type: ignore[index]
+        year, month = (int(part) for part in stored["month"].split("-"))
+        return KnownPeak(date(year, month, 1), float(stored["peak_kw"]))
     except KeyError, TypeError, ValueError, AttributeError:
         return None
 
 
 @dataclass
-class PeakEventStoredData(ExtraStoredData):
-    """The event's own restore data, plus what this entity knows about peaks."""
+class PeakEventStoredData(EventExtraStoredData):
+    """The event's own restore data, plus the peak this entity knows of."""
 
-    event: EventExtraStoredData
-    known: KnownPeak | None
+    known: KnownPeak | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The event's data with the known peak next to it."""
         known = self.known
-        return self.event.as_dict() | {
+        return {
+            "last_event_type": self.last_event_type,
+            "last_event_attributes": self.last_event_attributes,
             _STORED_KEY: {"month": month_key(known.month), "peak_kw": known.power_kw}
             if known
-            else {}
+            else {},
         }
 
 
@@ -106,7 +108,8 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
     @property
     def extra_restore_state_data(self) -> PeakEventStoredData:
         """Keep the known peak (the baseline included) across restarts."""
-        return PeakEventStoredData(super().extra_restore_state_data, self._known)
+        event = super().extra_restore_state_data
+        return PeakEventStoredData(event.last_event_type, event.last_event_attributes, self._known)
 
     @property
     def available(self) -> bool:

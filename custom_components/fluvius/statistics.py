@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import logging
 
-from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -28,6 +27,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api.models import Interval, MeterType, Register, Resolution
@@ -255,8 +255,8 @@ def _read_stored(
             break
         found = statistics_during_period(hass, start, first, missing, "hour", None, {"sum"})
         for stat_id, rows in found.items():
-            if rows and rows[-1].get("sum") is not None:
-                baselines[stat_id] = float(rows[-1]["sum"])
+            if rows and (last_sum := rows[-1].get("sum")) is not None:
+                baselines[stat_id] = float(last_sum)
                 missing.discard(stat_id)
     found = statistics_during_period(hass, first, None, ids, "hour", None, {"state"})
     stored = {

@@ -19,9 +19,10 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import DOMAIN
+from tests.entries import coordinator
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
     ELEC_EAN,
@@ -35,8 +36,6 @@ from tests.simulator.demo import (
     SINGLE_EAN,
     SINGLE_SERIAL,
 )
-
-from tests.entries import coordinator
 
 from .conftest import make_entry
 
