@@ -9,6 +9,7 @@ import logging
 from urllib.parse import parse_qs
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -16,7 +17,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.fluvius.const import BRUSSELS, DOMAIN
+from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.api.models import MeterType
+from custom_components.fluvius.api.security import mask_ean
+from custom_components.fluvius.const import DOMAIN
+from custom_components.fluvius.names import meter_title
 from tests.simulator import FluviusSimulator
 from tests.simulator.b2c import B2CService
 from tests.simulator.demo import (
@@ -27,6 +32,8 @@ from tests.simulator.demo import (
     GAS_EAN,
     GAS_SERIAL,
 )
+
+from .conftest import TEST_HISTORY_DAYS
 
 # Loggers that are not Home Assistant or the integration: the simulator's own server
 # (its access log names EANs in URLs, as Fluvius' server would) and the test harness's
@@ -41,6 +48,7 @@ FOREIGN_LOGGERS = (
     "sqlalchemy",
 )
 HARNESS_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
+REDACTED = "**REDACTED**"
 
 
 @pytest.fixture
@@ -88,54 +96,71 @@ def assert_clean(text: str, secrets: dict[str, str], where: str) -> None:
     assert not leaked, f"{where} contains {leaked}"
 
 
-async def test_diagnostics_redacted(  # noqa: PLR0917
+async def test_diagnostics_redacted(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     fluvius: FluviusSimulator,
-    elec_entry: MockConfigEntry,
-    gas_entry: MockConfigEntry,
+    both_entry: MockConfigEntry,
     issued_cookies: list[str],
 ) -> None:
-    """The entry, coordinator summary, dialect and counters; nothing identifying."""
-    await hass.config_entries.async_setup(elec_entry.entry_id)
+    """The account (login state, counters) and each meter (coordinator summary, dialect,
+    requests), nothing identifying."""
+    await hass.config_entries.async_setup(both_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)  # the history import too
-    for entry in (elec_entry, gas_entry):
-        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-        text = json.dumps(diagnostics)
-        assert_clean(text, secrets_of(fluvius, issued_cookies), "diagnostics")
-        assert diagnostics["entry"]["data"]["email"] == "**REDACTED**"
-        assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
-        assert diagnostics["entry"]["data"]["meter_type"] in {"electricity", "gas"}
-        assert diagnostics["coordinator"]["last_update_success"] is True
-        assert diagnostics["coordinator"]["latest_day"]["day"]
-        assert diagnostics["dialects"]["meters"]  # keyed by masked EAN:serial
-        assert diagnostics["client_stats"]["logins"] == 1
-        assert diagnostics["client_stats"]["requests"] > 0
-        assert diagnostics["token_state"] == {"present": True}
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, both_entry)
+    text = json.dumps(diagnostics)
+    assert_clean(text, secrets_of(fluvius, issued_cookies), "diagnostics")
+    entry = diagnostics["entry"]
+    assert entry["data"] == {"email": REDACTED, "password": REDACTED}
+    assert entry["title"] == entry["unique_id"] == REDACTED
+    assert entry["meters"] == 2
+    # One client for the account: its counters are everything the portal received.
+    account = diagnostics["account"]
+    assert account["login_blocked"] is None
+    assert account["token_state"] == {"present": True}
+    assert account["client_stats"]["logins"] == fluvius.stats.logins == 1
+    assert account["client_stats"]["refreshes"] == fluvius.stats.refreshes
+    assert account["client_stats"]["requests"] == sum(fluvius.stats.requests.values())
+    meters = {
+        ELEC_EAN: meter_title(MeterType.ELECTRICITY, ELEC_EAN),
+        GAS_EAN: meter_title(MeterType.GAS, GAS_EAN),
+    }
+    assert set(diagnostics["meters"]) == set(meters.values())
+    now = dt_util.utcnow()
+    for ean, title in meters.items():
+        meter = diagnostics["meters"][title]
+        summary = meter["coordinator"]
+        assert summary["meter_type"] == fluvius.truth(ean).meter.kind
+        assert summary["history_days"] == TEST_HISTORY_DAYS
+        assert summary["last_update_success"] is True
+        newest = fluvius.truth(ean).last_published_day(now)
+        assert summary["latest_day"]["day"] == newest.isoformat()
+        assert summary["resolution_in_use"] in ("quarter_hour", "hour")
+        # Only this meter's dialect, keyed by its masked EAN:serial.
+        assert meter["dialects"]["meters"]
+        assert all(key.startswith(f"{mask_ean(ean)}:") for key in meter["dialects"]["meters"])
         # The request log matches what the portal received for this meter, request by
         # request (the client's log keeps the last 50).
-        ean = entry.data["ean"]
         received = [
             r
             for r in fluvius.request_log
             if r.endpoint in ("measurements", "peaks") and ean in r.path
         ][-50:]
-        logged = diagnostics["requests"]
+        logged = meter["requests"]
+        assert received
         assert [r["status"] for r in logged] == [r.status for r in received]
         assert [r["code"] for r in logged] == [
             parse_qs(r.query).get("granularity", [None])[0] for r in received
         ]
         assert all(r["conclusion"] for r in logged)
         assert {r["alignment"] for r in logged} <= {"calendar day", "gas day", "month"}
-        assert diagnostics["coordinator"]["resolution_in_use"] in ("quarter_hour", "hour")
-        assert diagnostics["peak_check"]["disagreements"] == {}
+        assert meter["peak_check"]["disagreements"] == {}
 
 
 async def test_debug_log_carries_no_secrets(  # noqa: PLR0917
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
-    elec_entry: MockConfigEntry,
-    gas_entry: MockConfigEntry,
+    both_entry: MockConfigEntry,
     issued_cookies: list[str],
     tick: Callable[[timedelta], Awaitable[None]],
     move_to: Callable[[datetime], Awaitable[None]],
@@ -144,7 +169,7 @@ async def test_debug_log_carries_no_secrets(  # noqa: PLR0917
     """A full setup/update/error/unload cycle at DEBUG level leaks nothing."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")  # SQL echo is only noise
-    await hass.config_entries.async_setup(elec_entry.entry_id)
+    await hass.config_entries.async_setup(both_entry.entry_id)
     await hass.async_block_till_done()
     await move_to(datetime(2026, 4, 16, 5, 30, tzinfo=BRUSSELS))
     fluvius.faults.inject("measurements", "server_error", count=1)
@@ -160,8 +185,7 @@ async def test_debug_log_carries_no_secrets(  # noqa: PLR0917
     for _ in range(24):
         await tick(timedelta(hours=1))
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    for entry in (elec_entry, gas_entry):
-        assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_unload(both_entry.entry_id)
     await hass.async_block_till_done()
 
     records: list[logging.LogRecord] = [

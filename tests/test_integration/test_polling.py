@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluvius.const import BRUSSELS
+from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.const import CONF_EAN
+from tests.entries import coordinator
 from tests.simulator import FluviusSimulator, SimClock
 from tests.simulator.demo import DEMO_NOW, ELEC_EAN, GAS_EAN
 
@@ -24,31 +27,32 @@ BUDGET_PER_METER_PER_DAY = 30
 async def run_days(
     hass: HomeAssistant,
     sim: FluviusSimulator,
-    entries: dict[str, MockConfigEntry],
+    entry: MockConfigEntry,
     tick: Tick,
     move_to: MoveTo,
 ) -> dict[str, list[timedelta]]:
-    """Set up, warm up for a day, then tick hourly for DAYS days.
+    """Set up the account, warm up for a day, then tick hourly for DAYS days.
 
-    Returns, per EAN, how long after its publication each new day showed up.
+    Returns, per EAN of its meters, how long after its publication each new day showed up.
     """
     # Start at an odd minute, like a real Home Assistant start.
     await move_to(DEMO_NOW + timedelta(minutes=37))
-    first = next(iter(entries.values()))
-    await hass.config_entries.async_setup(first.entry_id)
+    await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
     for _ in range(24):
         await tick(timedelta(hours=1))
     sim.reset_stats()
-    delays: dict[str, list[timedelta]] = {ean: [] for ean in entries}
-    seen: dict[str, date | None] = {
-        ean: e.runtime_data.data.latest_day.day if e.runtime_data.data.latest_day else None
-        for ean, e in entries.items()
-    }
+    eans = [subentry.data[CONF_EAN] for subentry in entry.subentries.values()]
+    delays: dict[str, list[timedelta]] = {ean: [] for ean in eans}
+    seen: dict[str, date | None] = {}
+    for ean in eans:
+        latest = coordinator(entry, ean).data.latest_day
+        seen[ean] = latest.day if latest else None
     for _ in range(DAYS * 24):
         await tick(timedelta(hours=1))
-        for ean, entry in entries.items():
-            latest = entry.runtime_data.data.latest_day
+        for ean in eans:
+            latest = coordinator(entry, ean).data.latest_day
             assert latest is not None
             if latest.day != seen[ean]:
                 seen[ean] = latest.day
@@ -64,7 +68,7 @@ async def test_cost_and_freshness_one_meter(
     move_to: MoveTo,
 ) -> None:
     """A lone electricity meter (its own logins): ≤ 30 requests a day, data within 1 h."""
-    delays = await run_days(hass, fluvius, {ELEC_EAN: elec_entry}, tick, move_to)
+    delays = await run_days(hass, fluvius, elec_entry, tick, move_to)
     total = sum(fluvius.stats.requests.values())
     assert len(fluvius.request_log) == total
     per_day = total / DAYS
@@ -74,17 +78,15 @@ async def test_cost_and_freshness_one_meter(
     assert all(timedelta(0) <= d <= timedelta(hours=1) for d in delays[ELEC_EAN]), delays
 
 
-async def test_cost_and_freshness_two_meters(  # noqa: PLR0917
+async def test_cost_and_freshness_two_meters(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
-    elec_entry: MockConfigEntry,
-    gas_entry: MockConfigEntry,
+    both_entry: MockConfigEntry,
     tick: Tick,
     move_to: MoveTo,
 ) -> None:
     """Electricity and gas of one account: per meter well within budget, both fresh."""
-    entries = {ELEC_EAN: elec_entry, GAS_EAN: gas_entry}
-    delays = await run_days(hass, fluvius, entries, tick, move_to)
+    delays = await run_days(hass, fluvius, both_entry, tick, move_to)
     per_meter: dict[str, int] = {ELEC_EAN: 0, GAS_EAN: 0}
     shared = 0
     for record in fluvius.request_log:
@@ -115,7 +117,7 @@ async def test_month_change_fetches_peaks(
     await hass.async_block_till_done()
     for _ in range(48):
         await tick(timedelta(hours=1))
-    data = elec_entry.runtime_data.data
+    data = coordinator(elec_entry).data
     may = fluvius.truth(ELEC_EAN).monthly_peak(2026, 5, as_of=dt_util.utcnow())
     assert may is not None
     peak = data.peak_for(date(2026, 5, 1))
@@ -154,7 +156,7 @@ async def test_late_publication_stays_in_budget(
 ) -> None:
     """When Fluvius is late, polling slows down but still finds the day; daily re-read
     happens regardless; the budget holds."""
-    delays = await run_days(hass, late_fluvius, {ELEC_EAN: elec_entry}, tick, move_to)
+    delays = await run_days(hass, late_fluvius, elec_entry, tick, move_to)
     per_day = sum(late_fluvius.stats.requests.values()) / DAYS
     print(f"late publication: {per_day:.1f} requests/day; delays {delays}")
     assert per_day <= BUDGET_PER_METER_PER_DAY
@@ -162,7 +164,7 @@ async def test_late_publication_stays_in_budget(
     assert all(timedelta(0) <= d <= timedelta(hours=3) for d in delays[ELEC_EAN])
     # The newest day is what Fluvius serves now; days finalised more than a day ago
     # (so before the last daily re-read) hold their final values.
-    data = elec_entry.runtime_data.data
+    data = coordinator(elec_entry).data
     now = dt_util.utcnow()
     truth = late_fluvius.truth(ELEC_EAN)
     assert data.latest_day is not None
