@@ -1,8 +1,9 @@
 """The real Home Assistant frontend in Chromium, against a real Home Assistant and the simulator.
 
-One walk through what a user does: log in, add Fluvius (first with a wrong password), look at
-the meter's device page, put the imported statistics on the Energy dashboard and read a past
-day there. Every value shown is compared with the simulator's ground truth.
+One walk through what a household does: log in, add the Fluvius account with its electricity
+meter (first with a mistyped EAN), add the gas meter with "Add meter" (no password asked), look
+at both devices' pages, put the imported statistics on the Energy dashboard and read a past day
+there. Every value shown is compared with the simulator's ground truth.
 
 Screenshots of each step land in artifacts/e2e/ (and the key ones in docs/screenshots/), the
 Home Assistant log in artifacts/e2e/homeassistant.log. Chromium comes from the system (never
@@ -29,7 +30,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from custom_components.fluvius.const import BRUSSELS
+from custom_components.fluvius.api.brussels import BRUSSELS
 from tests.e2e.homeassistant_process import (
     HA_PASSWORD,
     HA_USER,
@@ -43,14 +44,29 @@ from tests.e2e.homeassistant_process import (
     websocket_command,
 )
 from tests.simulator import FluviusSimulator, SimClock
-from tests.simulator.demo import DEMO_EMAIL, DEMO_PASSWORD, ELEC_EAN, ELEC_SERIAL
+from tests.simulator.demo import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    ELEC_EAN,
+    ELEC_SERIAL,
+    GAS_EAN,
+    GAS_SERIAL,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 ARTIFACTS = REPO / "artifacts" / "e2e"
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 # The steps whose screenshots document the integration (docs/screenshots/).
-DOC_STEPS = {"login", "invalid-auth", "device-page", "energy-config", "energy-dashboard"}
+DOC_STEPS = {
+    "login",
+    "invalid-ean",
+    "add-meter",
+    "device-page",
+    "gas-device-page",
+    "energy-config",
+    "energy-dashboard",
+}
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = [
     "--headless",
@@ -76,9 +92,11 @@ ALL_IMAGES_LOADED = """() => {
 
 STRINGS = json.loads((REPO / "custom_components" / "fluvius" / "strings.json").read_text())
 REGISTERS = ("consumption_high", "consumption_low", "injection_high", "injection_low")
+GAS_REGISTERS = {"gas_volume": "m³", "gas_energy": "kWh"}
 ENTITY_NAMES = {key: STRINGS["entity"]["sensor"][key]["name"] for key in REGISTERS}
-# Text in the statistics' names ("Consumption high tariff (Fluvius electricity …3456)").
-STATISTIC_SUFFIX = {key: key.replace("_", " ") + " tariff" for key in REGISTERS}
+# The start of the statistics' names: the sensor's name, then the meter ("Consumption high
+# (Fluvius electricity …3456)").
+STATISTIC_SUFFIX = {key: f"{ENTITY_NAMES[key]} (Fluvius" for key in REGISTERS}
 
 
 def _ci() -> bool:
@@ -286,46 +304,64 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     await shots.take(page, "add-integration")
     await brand.click()
 
-    # 3. The form, first with a wrong password: the translated error, then the right one.
+    # 3. The account: e-mail and password, typed once for the whole household.
     title = STRINGS["config"]["step"]["user"]["title"]
     await expect(page.get_by_text(title, exact=True)).to_be_visible()
-    fields = {
-        "email": DEMO_EMAIL,
-        "password": "Not-the-password-2026",
-        "ean": ELEC_EAN,
-        "meter_serial": ELEC_SERIAL,
-    }
-    for name, value in fields.items():
-        await page.locator(f"input[name='{name}']").fill(value)
+    await page.locator("input[name='email']").fill(DEMO_EMAIL)
+    await page.locator("input[name='password']").fill(DEMO_PASSWORD)
     await shots.take(page, "config-form")
     await page.get_by_role("button", name="Submit").click()
-    invalid_auth = STRINGS["config"]["error"]["invalid_auth"]
-    await expect(page.get_by_text(invalid_auth, exact=True)).to_be_visible()
-    await shots.take(page, "invalid-auth")
-    assert stack.sim.stats.failed_logins == 1
-    for name, value in {**fields, "password": DEMO_PASSWORD}.items():
-        field = page.locator(f"input[name='{name}']")
-        if await field.input_value() != value:
-            await field.fill(value)
+
+    # 4. The first meter, with a typo in the EAN first: the translated error, what was typed
+    #    is kept, and nothing was sent to Fluvius for it.
+    meter_title = STRINGS["config"]["step"]["meter"]["title"]
+    await expect(page.get_by_text(meter_title, exact=True)).to_be_visible()
+    requests_before = sum(stack.sim.stats.requests.values())
+    typo = ELEC_EAN[:-1] + str((int(ELEC_EAN[-1]) + 1) % 10)
+    await page.locator("input[name='ean']").fill(typo)
+    await page.locator("input[name='meter_serial']").fill(ELEC_SERIAL)
     await page.get_by_role("button", name="Submit").click()
-    finish = page.get_by_role("button", name=re.compile(r"^(Skip and finish|Finish)$"))
-    await expect(finish).to_be_visible()
-    await shots.take(page, "created")
-    await finish.click()
-    await expect(finish).to_be_hidden()
+    invalid_ean = STRINGS["config"]["error"]["invalid_ean"]
+    await expect(page.get_by_text(invalid_ean, exact=True)).to_be_visible()
+    assert await page.locator("input[name='ean']").input_value() == typo
+    assert await page.locator("input[name='meter_serial']").input_value() == ELEC_SERIAL
+    assert sum(stack.sim.stats.requests.values()) == requests_before
+    await shots.take(page, "invalid-ean")
+    await page.locator("input[name='ean']").fill(ELEC_EAN)
+    await page.get_by_role("button", name="Submit").click()
+    await _finish_dialog(page, shots, "created")
+    logins = stack.sim.stats.logins
 
-    # The sensors and the statistics come from the backfill: wait until it is complete.
-    entities = await _fluvius_entities(stack)
+    # 5. "Add meter" on the account: the gas meter, with no password asked and no new login.
+    await page.goto(f"{url}/config/integrations/integration/fluvius")
+    add_meter = STRINGS["config_subentries"]["meter"]["initiate_flow"]["user"]
+    await _click_add_meter(page, add_meter)
+    subentry_title = STRINGS["config_subentries"]["meter"]["step"]["user"]["title"]
+    await expect(page.get_by_text(subentry_title, exact=True)).to_be_visible()
+    assert await page.locator("input[name='password']").count() == 0
+    await page.locator("input[name='ean']").fill(GAS_EAN)
+    await page.locator("input[name='meter_serial']").fill(GAS_SERIAL)
+    await shots.take(page, "add-meter")
+    await page.get_by_role("button", name="Submit").click()
+    await _finish_dialog(page, shots, "meter-added")
+    assert stack.sim.stats.logins == logins, "adding a meter signed in again"
+    entries = await stack.rest("/api/config/config_entries/entry?domain=fluvius")
+    assert len(entries) == 1, entries  # one account
+
+    # The sensors and the statistics come from the history imports: wait until complete.
+    entities = await _fluvius_entities(stack, ELEC_EAN)
+    gas_entities = await _fluvius_entities(stack, GAS_EAN)
     await _wait_for_backfill(stack, entities["backfill_progress"])
+    await _wait_for_backfill(stack, gas_entities["backfill_progress"])
 
-    # 4. The device page shows the newest published day, as the simulator has it.
+    # 6. Each device page shows its meter's newest published day, as the simulator has it.
     truth = stack.sim.truth(ELEC_EAN)
     day = truth.last_published_day()
     expected = truth.daily(day, as_of=stack.sim.clock.now())
     assert expected is not None
     await page.goto(f"{url}/config/integrations/integration/fluvius")
-    await page.get_by_role("link", name="1 device", exact=True).click()
-    await page.wait_for_url(re.compile(r"/config/devices/device/"))
+    await expect(page.get_by_text("2 devices").first).to_be_visible()
+    await page.goto(f"{url}/config/devices/device/{await _device_id(stack, ELEC_EAN)}")
     for key in REGISTERS:
         row = page.locator("hui-generic-entity-row").filter(has_text=ENTITY_NAMES[key])
         await expect(row).to_contain_text(_value_pattern(expected[key], 3, "kWh"))
@@ -338,11 +374,26 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
         assert state["attributes"]["unit_of_measurement"] == "kWh"
     print(f"\nnewest published day {day}: truth {expected}")
 
+    gas_truth = stack.sim.truth(GAS_EAN)
+    gas_day = gas_truth.last_published_day()
+    gas_expected = gas_truth.daily(gas_day, as_of=stack.sim.clock.now())
+    assert gas_expected is not None
+    await page.goto(f"{url}/config/devices/device/{await _device_id(stack, GAS_EAN)}")
+    for key, unit in GAS_REGISTERS.items():
+        name = STRINGS["entity"]["sensor"][key]["name"]
+        row = page.locator("hui-generic-entity-row").filter(has_text=name)
+        await expect(row.first).to_contain_text(_value_pattern(gas_expected[key], 3, unit))
+        state = await stack.rest(f"/api/states/{gas_entities[key]}")
+        assert float(state["state"]) == gas_expected[key], (key, state)
+        assert state["attributes"]["day"] == gas_day.isoformat()
+    await shots.take(page, "gas-device-page")
+    print(f"newest published gas day {gas_day}: truth {gas_expected}")
+
     # The imported statistics hold that day's totals too (once the recorder committed them).
     changes = await _statistics_changes(stack, *truth.day_bounds(day))
     assert changes == expected, (changes, expected)
 
-    # 5. Energy configuration: both tariffs as grid connections (import and export).
+    # 7. Energy configuration: both tariffs as grid connections (import and export).
     await page.goto(f"{url}/config/energy")
     for tariff in ("high", "low"):
         await page.get_by_role("button", name="Add grid connection").click()
@@ -362,7 +413,7 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     for key in REGISTERS:
         assert f"fluvius:{ELEC_EAN}_{key}" in prefs
 
-    # 6. The Energy dashboard, moved back to the newest published day.
+    # 8. The Energy dashboard, moved back to the newest published day.
     await page.goto(f"{url}/energy")
     today = datetime.now(BRUSSELS).date()
     for _ in range((today - day).days):
@@ -427,10 +478,39 @@ async def _check_energy_dashboard(page: Any, expected: dict[str, float]) -> None
     assert abs(grid_total - (consumed - injected)) <= 0.005 + 1e-9, (grid_total, consumed, injected)
 
 
-async def _fluvius_entities(stack: Stack) -> dict[str, str]:
-    """Entity IDs of the electricity meter's sensors, by description key."""
+async def _finish_dialog(page: Any, shots: Screenshots, step: str) -> None:
+    """Close the "created" dialog (its button reads "Finish" or "Skip and finish")."""
+    from playwright.async_api import expect
+
+    finish = page.get_by_role("button", name=re.compile(r"^(Skip and finish|Finish)$"))
+    await expect(finish).to_be_visible()
+    await shots.take(page, step)
+    await finish.click()
+    await expect(finish).to_be_hidden()
+
+
+async def _click_add_meter(page: Any, label: str) -> None:
+    """The account's "Add meter" button, next to the integration's "Add hub"."""
+    from playwright.async_api import expect
+
+    button = page.get_by_role("button", name=label)
+    await expect(button.first).to_be_visible()
+    await button.first.click()
+
+
+async def _device_id(stack: Stack, ean: str) -> str:
+    """The device registry ID of a meter's device."""
+    devices = await stack.ws({"type": "config/device_registry/list"})
+    for device in devices:
+        if ["fluvius", ean] in device["identifiers"]:
+            return str(device["id"])
+    raise AssertionError(f"no device for …{ean[-4:]}")
+
+
+async def _fluvius_entities(stack: Stack, ean: str) -> dict[str, str]:
+    """Entity IDs of a meter's entities, by description key."""
     registry = await stack.ws({"type": "config/entity_registry/list"})
-    prefix = f"{ELEC_EAN}_"
+    prefix = f"{ean}_"
     return {
         entry["unique_id"].removeprefix(prefix): entry["entity_id"]
         for entry in registry
@@ -463,7 +543,7 @@ async def _statistics_changes(
         await asyncio.sleep(1)
 
 
-async def _wait_for_backfill(stack: Stack, entity_id: str, timeout: float = 120) -> None:
+async def _wait_for_backfill(stack: Stack, entity_id: str, timeout: float = 480) -> None:
     """Poll the History import sensor over REST until it reaches 100 %."""
     deadline = time.monotonic() + timeout
     state: dict[str, Any] = {}
