@@ -195,6 +195,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         )
         self._state = plan.state
         new_data = False
+        # New daily totals alone (no finer fetch: while the history import runs, the daily
+        # totals do for the sensors) are news for the sensors too.
+        new_totals = False
         if plan.overview is not None:
             try:
                 published, fetched = await async_fetch_changed(
@@ -208,7 +211,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             except FluviusError:
                 self._state = planner.failed(self._state)
                 raise
-            self.memory.publish(published)
+            new_totals = self.memory.publish(published)
             for run in fetched:
                 self._unimported.append(FetchBatch(run.first, run.last, tuple(run.intervals)))
                 new_data = self.memory.merge(run.intervals) or new_data
@@ -231,6 +234,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         if (
             not self._unimported
             and not peaks_fetched
+            and not new_totals
             and self.data is not None
             and self.data.overdue_since == overdue
         ):

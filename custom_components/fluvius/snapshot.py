@@ -60,10 +60,16 @@ class MeterMemory:
         self.peaks: dict[date, MonthlyPeak] = {}
         self._complete: dict[date, DayTotals] | None = None  # cached until intervals change
 
-    def publish(self, published: Mapping[date, Interval]) -> None:
-        """Remember the daily code's totals (what the portal says each day adds up to)."""
+    def publish(self, published: Mapping[date, Interval]) -> bool:
+        """Remember the daily code's totals (what the portal says each day adds up to);
+        True when a day's totals are new or changed."""
+        changed = False
         for day, period in published.items():
-            self.published[day] = totals_of(day, period)
+            totals = totals_of(day, period)
+            if self.published.get(day) != totals:
+                self.published[day] = totals
+                changed = True
+        return changed
 
     def merge(self, intervals: Iterable[Interval]) -> bool:
         """Merge fetched intervals; True when anything new or changed arrived.

@@ -37,12 +37,13 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import BRUSSELS, DOMAIN
+from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
+from tests.entries import ELEC, GAS, account_entry, coordinator as meter_coordinator
 from tests.simulator import FluviusSimulator, SimClock
-from tests.simulator.demo import DEMO_NOW, ELEC_EAN, GAS_EAN, GAS_SERIAL
-from tests.test_hardening.conftest import meter_entry, settle
+from tests.simulator.demo import DEMO_NOW, ELEC_EAN, GAS_EAN
+from tests.test_hardening.conftest import settle
 
 
 def _param(name: str, default: int) -> int:
@@ -144,20 +145,18 @@ async def test_steady_state(
     threaded_sim: FluviusSimulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An electricity and a gas meter of one account, hourly ticks for BENCH_DAYS days after
-    a day of warm-up: requests per meter per day, logins per day, CPU time per poll."""
+    """An electricity and a gas meter of one account (one entry, a subentry each), hourly
+    ticks for BENCH_DAYS days after a day of warm-up: requests per meter per day, logins per
+    day, CPU time per poll."""
     days = _param("DAYS", 14)
     monkeypatch.setattr("custom_components.fluvius.backfill.PAUSE_SECONDS", 0)
     sim = threaded_sim
     freezer.move_to(DEMO_NOW + timedelta(minutes=37))
-    entries = [
-        meter_entry(history_days=14),
-        meter_entry(GAS_EAN, GAS_SERIAL, MeterType.GAS, history_days=14),
-    ]
-    for entry in entries:
-        entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entries[0].entry_id)
+    entry = account_entry([ELEC, GAS], 14)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
     await settle(hass, freezer)
+    assert len(entry.runtime_data.meters) == 2
 
     async def tick() -> None:
         freezer.tick(timedelta(hours=1))
@@ -213,13 +212,13 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
         now.astimezone(BRUSSELS).date() - timedelta(days=days), clock_time(), BRUSSELS
     )
     sim.truth(ELEC_EAN).intervals(first.astimezone(UTC), now, as_of=now)  # warm its cache
-    entry = meter_entry(history_days=days)
+    entry = account_entry([ELEC], days)
     entry.add_to_hass(hass)
     rss_before = _rss_mib()
     wall = freezegun_api.real_perf_counter()
     cpu = time.thread_time()
     await hass.config_entries.async_setup(entry.entry_id)
-    coordinator = entry.runtime_data
+    coordinator = meter_coordinator(entry)
     while not coordinator.backfill.done:
         await asyncio.sleep(0.05)
     await async_wait_recording_done(hass)
@@ -319,7 +318,7 @@ async def test_setup_time(hass: HomeAssistant, threaded_sim: FluviusSimulator) -
     times: dict[str, list[float]] = {"cold": [], "warm": []}
     requests: dict[str, list[int]] = {"cold": [], "warm": []}
     for _ in range(runs):
-        entry: MockConfigEntry = meter_entry(history_days=1)
+        entry: MockConfigEntry = account_entry([ELEC], 1)
         entry.add_to_hass(hass)
         for kind in ("cold", "warm"):
             before = sum(sim.stats.requests.values())

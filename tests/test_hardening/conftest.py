@@ -1,4 +1,6 @@
-"""Shared plumbing of the hardening tests: entries, a clock-aware settle, restartable runs.
+"""Shared plumbing of the hardening tests: a clock-aware settle, restartable runs, checks.
+
+Config entries come from tests/entries.py: one entry per account, a subentry per meter.
 
 Home Assistant's clock is frozen (`freezer`), and so is the event loop's: `asyncio.sleep` and
 every `asyncio.timeout` only move when the test moves the clock. A request the simulator leaves
@@ -21,7 +23,6 @@ from freezegun import api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -32,18 +33,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import (
-    BRUSSELS,
-    CONF_EAN,
-    CONF_HISTORY_DAYS,
-    CONF_METER_SERIAL,
-    CONF_METER_TYPE,
-    DOMAIN,
-)
+from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.const import DOMAIN
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import MeterTruth
-from tests.simulator.demo import DEMO_EMAIL, DEMO_PASSWORD, ELEC_EAN, ELEC_SERIAL
 
 # Loggers whose records may name an EAN by design: the simulator's own server (URLs), the
 # recorder and SQLAlchemy (they print the statistic IDs `fluvius:<ean>_<register>` that the
@@ -65,31 +58,6 @@ TOLERANCE = 1e-6
 def no_backfill_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     """The polite pause between backfill steps would never end on a frozen loop clock."""
     monkeypatch.setattr("custom_components.fluvius.backfill.PAUSE_SECONDS", 0)
-
-
-def meter_entry(
-    ean: str = ELEC_EAN,
-    serial: str = ELEC_SERIAL,
-    meter_type: MeterType = MeterType.ELECTRICITY,
-    *,
-    history_days: int = 14,
-    email: str = DEMO_EMAIL,
-    password: str = DEMO_PASSWORD,
-) -> MockConfigEntry:
-    """A config entry as the config flow writes it (not added to any instance)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{meter_type.value.capitalize()} meter …{ean[-4:]}",
-        unique_id=ean,
-        data={
-            CONF_EMAIL: email,
-            CONF_PASSWORD: password,
-            CONF_EAN: ean,
-            CONF_METER_SERIAL: serial,
-            CONF_METER_TYPE: meter_type.value,
-        },
-        options={CONF_HISTORY_DAYS: history_days},
-    )
 
 
 async def settle(

@@ -1,6 +1,7 @@
 """Security review, as tests: secrets stay out of logs, diagnostics, issues and exception
 messages; plain http is refused off loopback; TLS verification is never switched off; token
-state lives only in the entry's private `.storage` file and goes with the entry.
+state lives only in the account's private `.storage/fluvius.<fingerprint>` file (an entry is
+one account) and goes with the entry.
 
 "Secrets" are the actual strings: the passwords (old, new and a wrong one), every access and
 refresh token and authorization code the simulated B2C issued, every cookie value it set,
@@ -37,16 +38,15 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.fluvius.account import account_store, fingerprint
 from custom_components.fluvius.api import FluviusClient
+from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.api.errors import FluviusError, FluviusInsecureUrlError
-from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import BRUSSELS, DOMAIN
-from custom_components.fluvius.coordinator import (
-    FluviusCoordinator,
-    account_fingerprint,
-    entry_store,
-)
+from custom_components.fluvius.const import DOMAIN, SUBENTRY_METER
+from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.diagnostics import async_get_config_entry_diagnostics
+from custom_components.fluvius.issues import access_issue_id, no_data_issue_id
+from tests.entries import ELEC, GAS, account_entry, subentry_id
 from tests.simulator import ENDPOINTS, FluviusSimulator, SimClock
 from tests.simulator.b2c import B2CService
 from tests.simulator.demo import (
@@ -60,7 +60,7 @@ from tests.simulator.demo import (
     OTHER_EMAIL,
 )
 
-from .conftest import FOREIGN_LOGGERS, HARNESS_STORAGE_LOGGER, meter_entry, settle
+from .conftest import FOREIGN_LOGGERS, HARNESS_STORAGE_LOGGER, settle
 
 NEW_PASSWORD = "N1euw&Wachtwoord+2026"
 DAY = date(2026, 4, 12)
@@ -134,6 +134,9 @@ def secrets_of(sim: FluviusSimulator, cookies: list[str]) -> dict[str, str]:
     return found
 
 
+TOKEN_KINDS = ("access token", "refresh token", "authorization code", "cookie")
+
+
 def leaks(text: str, secrets: dict[str, str]) -> list[str]:
     """Names of the secrets that occur in text."""
     return [name for name, value in secrets.items() if value and value in text]
@@ -162,11 +165,15 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
     issued_cookies: list[str],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    hass_storage: dict[str, Any],
 ) -> None:
-    """A whole life at DEBUG: config flow (with a wrong password), setup, 401 in mid-session,
-    5xx, 429, truncated JSON and HTML answers, the legacy endpoints, lost meter access (repair
-    issue), a password change (reauth with a wrong, then the new password), diagnostics, and
-    removal. No secret appears in any log record, diagnostics, issue or exception."""
+    """A whole life at DEBUG: config flow (with a wrong password, then a wrong serial), a
+    second meter added to the account, setup, 401 in mid-session, 5xx, 429, truncated JSON
+    and HTML answers, the legacy endpoints, lost meter access (repair issue), a password
+    change (reauth with a wrong, then the new password), diagnostics, and removal. No secret
+    appears in any log record, diagnostics, issue or exception; in `.storage` the account's
+    private store holds tokens but neither password nor e-mail, and no other file holds a
+    token, authorization code or cookie."""
     fluvius = simulator
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", fluvius.portal_url)
     monkeypatch.setattr("custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", 14)
@@ -189,24 +196,45 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
             async_fire_time_changed(hass)
             await settle(hass, frozen)
 
-    # The config flow, first with a wrong password.
-    form = {"email": DEMO_EMAIL, "ean": ELEC_EAN, "meter_serial": ELEC_SERIAL}
+    # The config flow: the account, first with a wrong password; then the first meter,
+    # first with another meter's serial.
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**form, "password": WRONG_PASSWORD}
+        result["flow_id"], {"email": DEMO_EMAIL, "password": WRONG_PASSWORD}
     )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**form, "password": DEMO_PASSWORD}
+        result["flow_id"], {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    )
+    assert result["step_id"] == "meter"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"ean": ELEC_EAN, "meter_serial": GAS_SERIAL}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"ean": ELEC_EAN, "meter_serial": ELEC_SERIAL}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    elec = result["result"]
-    gas = meter_entry(GAS_EAN, GAS_SERIAL, MeterType.GAS)
-    gas.add_to_hass(hass)
-    await hass.config_entries.async_setup(gas.entry_id)
+    entry = result["result"]
     await settle(hass, frozen)
+    # The account's second meter, added as a subentry of the loaded entry (no new sign-in:
+    # the credentials are not sent again).
+    logins = fluvius.stats.logins
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_METER), context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"ean": GAS_EAN, "meter_serial": GAS_SERIAL}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await settle(hass, frozen)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    meters = {sub.unique_id: sub.subentry_id for sub in entry.subentries.values()}
+    assert set(meters) == {ELEC_EAN, GAS_EAN}
+    assert fluvius.stats.logins == logins
 
     # Faults in the middle of sessions, over two publication mornings.
     frozen.move_to(datetime.combine(date(2026, 4, 16), time(6, 30), BRUSSELS))
@@ -233,7 +261,7 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
     monkeypatch.setattr(fluvius, "owner_of", lambda e: other if e == ELEC_EAN else owner_of(e))
     frozen.move_to(datetime.combine(date(2026, 4, 20), time(6, 30), BRUSSELS))
     await tick(2)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"meter_not_accessible_{elec.entry_id}")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, access_issue_id(meters[ELEC_EAN]))
     issues_text = json.dumps([i.to_json() for i in ir.async_get(hass).issues.values()])
     monkeypatch.setattr(fluvius, "owner_of", owner_of)
     await tick(6)
@@ -249,7 +277,7 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
         for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
         if f["context"]["source"] == config_entries.SOURCE_REAUTH
     ]
-    assert flows
+    assert [f["context"]["entry_id"] for f in flows] == [entry.entry_id]
     issues_text += json.dumps([i.to_json() for i in ir.async_get(hass).issues.values()])
     flow_id = flows[0]["flow_id"]
     result = await hass.config_entries.flow.async_configure(flow_id, {"password": WRONG_PASSWORD})
@@ -260,13 +288,13 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
     await tick(24)
 
     # (called directly: the HTTP view's test token expired while the clock moved days on)
-    diagnostics = [
-        json.dumps(await async_get_config_entry_diagnostics(hass, entry), default=str)
-        for entry in (elec, gas)
-    ]
+    found = await async_get_config_entry_diagnostics(hass, entry)
+    assert len(found["meters"]) == 2  # both meters' sections were searched
+    assert all(meter["requests"] for meter in found["meters"].values())
+    diagnostics = [json.dumps(found, default=str)]
     secrets = secrets_of(fluvius, issued_cookies)
-    for entry in (elec, gas):
-        await hass.config_entries.async_remove(entry.entry_id)
+    storage = {key: json.dumps(value, default=str) for key, value in hass_storage.items()}
+    await hass.config_entries.async_remove(entry.entry_id)
     await settle(hass, frozen)
 
     assert len(secrets) > 20  # tokens, codes and cookies were issued
@@ -284,6 +312,17 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
     for i, text in enumerate(diagnostics):
         assert not leaks(text, secrets), ("diagnostics", i, leaks(text, secrets))
     assert not leaks(issues_text, secrets), ("issues", leaks(issues_text, secrets))
+    # `.storage`: the account's private store holds its tokens (that is what it is for), yet
+    # no password and no e-mail address; no other file holds a token, code or cookie, and
+    # none of ours (fluvius.*) but the account's exists.
+    store = f"{DOMAIN}.{fingerprint(DEMO_EMAIL)}"
+    assert [key for key in storage if key.startswith(f"{DOMAIN}.")] == [store]
+    in_store = leaks(storage[store], secrets)
+    assert any(name.startswith("refresh token") for name in in_store), in_store
+    assert not {"password", "new password", "wrong password", "email"} & set(in_store)
+    for key, text in storage.items():
+        found = [n for n in leaks(text, secrets) if n.startswith(TOKEN_KINDS)]
+        assert key == store or not found, (key, found)
     assert len(exceptions) >= 5
     for err in exceptions:
         for text in exception_texts(err):
@@ -377,7 +416,7 @@ async def test_plain_http_portal_refused_by_the_integration(
 ) -> None:
     """FLUVIUS_PORTAL_URL set to a plain-http host off loopback: setup fails, nothing sent."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", "http://mijn.fluvius.example")
-    entry = meter_entry()
+    entry = account_entry([ELEC], 14)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -407,13 +446,14 @@ async def test_stored_plain_http_authority_ignored(
     assert tokens is not None
     tokens["msal"]["authority"] = "http://10.11.12.13/klanten.onmicrosoft.com/B2C_1A_x"
     tokens["expires_at"] = "2020-01-01T00:00:00+00:00"  # force a renewal
-    entry = meter_entry()
+    entry = account_entry([ELEC], 14)
     entry.add_to_hass(hass)
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+    key = f"{DOMAIN}.{fingerprint(DEMO_EMAIL)}"
+    hass_storage[key] = {
         "version": 1,
         "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {"account": account_fingerprint(DEMO_EMAIL), "tokens": tokens, "dialects": {}},
+        "key": key,
+        "data": {"account": fingerprint(DEMO_EMAIL), "tokens": tokens, "dialects": {}},
     }
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -462,26 +502,27 @@ async def test_tls_verification_on_for_every_session_and_request(
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", tracking)
     shared_args: list[dict[str, Any]] = []
-    from custom_components.fluvius import coordinator as coordinator_module
+    from custom_components.fluvius import account as account_module
 
-    get_session = coordinator_module.async_get_clientsession
+    get_session = account_module.async_get_clientsession
 
     def recording_get_session(hass: HomeAssistant, *args: Any, **kwargs: Any):
         shared_args.append({"args": args, **kwargs})
         return get_session(hass, *args, **kwargs)
 
-    monkeypatch.setattr(coordinator_module, "async_get_clientsession", recording_get_session)
-    entry = meter_entry()
+    monkeypatch.setattr(account_module, "async_get_clientsession", recording_get_session)
+    entry = account_entry([ELEC, GAS], 14)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is config_entries.ConfigEntryState.LOADED
-    client = entry.runtime_data.client
+    client = entry.runtime_data.account.client
     await client._tokens.renew_after_rejection(client._tokens._tokens.access_token)  # refresh
 
     assert simulator.stats.logins == 1
     assert simulator.stats.refreshes == 1
-    assert shared_args == [{"args": ()}]  # verify_ssl left at its default (True)
+    # One client for the account's two meters; verify_ssl left at its default (True).
+    assert shared_args == [{"args": ()}]
     assert len(sessions) >= 2  # the login's and the refresh's own sessions
     for ssl_setting in sessions:  # aiohttp's default: True, or the default verifying context
         if ssl_setting is not True:
@@ -498,22 +539,22 @@ async def test_tls_verification_on_for_every_session_and_request(
 
 
 @pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations")
-async def test_token_state_only_in_the_entry_store_and_removed_with_it(
+async def test_token_state_only_in_the_account_store_and_removed_with_it(
     hass: HomeAssistant,
     simulator: FluviusSimulator,
     frozen: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
     hass_storage: dict[str, Any],
 ) -> None:
-    """Tokens are persisted only in `.storage/fluvius.<entry_id>` (a private Store, file
-    mode 0600), never in the config entry, entity states or restore state. Removing an entry
-    deletes its store, its statistics and its repair issues; the other meter's stay."""
+    """Tokens are persisted only in `.storage/fluvius.<account fingerprint>` (a private
+    Store, file mode 0600), one for the account's two meters, never in the config entry, its
+    meter subentries, entity states or restore state. Removing a meter deletes its statistics
+    and its repair issues; the account's store and the other meter's statistics stay.
+    Removing the entry deletes the store and the rest."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
-    elec = meter_entry()
-    gas = meter_entry(GAS_EAN, GAS_SERIAL, MeterType.GAS)
-    for entry in (elec, gas):
-        entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(elec.entry_id)
+    entry = account_entry([ELEC, GAS], 14)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
     await settle(hass, frozen)
     for _ in range(30):  # a token refresh and a new day
         frozen.tick(timedelta(hours=1))
@@ -521,7 +562,7 @@ async def test_token_state_only_in_the_entry_store_and_removed_with_it(
         await settle(hass, frozen)
     tokens = [*simulator.b2c.tokens.access, *simulator.b2c.tokens.refresh]
     assert simulator.stats.refreshes >= 1
-    client_tokens = elec.runtime_data.client.export_tokens()
+    client_tokens = entry.runtime_data.account.client.export_tokens()
     assert client_tokens is not None
     live = {client_tokens["access_token"], client_tokens["refresh_token"]}
 
@@ -530,37 +571,50 @@ async def test_token_state_only_in_the_entry_store_and_removed_with_it(
         for key, value in hass_storage.items()
         if any(token in json.dumps(value, default=str) for token in tokens)
     }
-    stores = {f"{DOMAIN}.{elec.entry_id}", f"{DOMAIN}.{gas.entry_id}"}
-    assert keys_with_tokens == stores
-    for key in stores:
-        assert live <= set(json.dumps(hass_storage[key]).split('"'))
-    assert entry_store(hass, elec.entry_id)._private
-    for entry in (elec, gas):
-        assert not any(token in json.dumps(dict(entry.data)) for token in tokens)
-        assert not any(token in json.dumps(dict(entry.options)) for token in tokens)
+    store = f"{DOMAIN}.{fingerprint(DEMO_EMAIL)}"
+    assert keys_with_tokens == {store}
+    assert live <= set(json.dumps(hass_storage[store]).split('"'))
+    assert account_store(hass, DEMO_EMAIL)._private
+    assert not any(token in json.dumps(dict(entry.data)) for token in tokens)
+    assert not any(token in json.dumps(dict(entry.options)) for token in tokens)
+    for subentry in entry.subentries.values():
+        assert not any(token in json.dumps(dict(subentry.data)) for token in tokens)
     states = json.dumps([s.as_dict() for s in hass.states.async_all()], default=str)
     assert not any(token in states for token in tokens)
 
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"meter_not_accessible_{elec.entry_id}",
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="meter_not_accessible",
-        translation_placeholders={"meter": elec.title},
-    )
+    elec, gas = subentry_id(ELEC_EAN), subentry_id(GAS_EAN)
+    for issue_id in (access_issue_id(elec), no_data_issue_id(elec)):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="meter_not_accessible",
+            translation_placeholders={"meter": entry.subentries[elec].title},
+        )
     await async_wait_recording_done(hass)
     assert await _statistic_ids(hass, ELEC_EAN)
-    await hass.config_entries.async_remove(elec.entry_id)
+    assert await _statistic_ids(hass, GAS_EAN)
+
+    # The electricity meter is removed from the account.
+    assert hass.config_entries.async_remove_subentry(entry, elec)
     await settle(hass, frozen)
     await async_wait_recording_done(hass)
-    assert f"{DOMAIN}.{elec.entry_id}" not in hass_storage
-    assert f"{DOMAIN}.{gas.entry_id}" in hass_storage
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    assert list(entry.runtime_data.meters) == [gas]
+    assert store in hass_storage
     assert not await _statistic_ids(hass, ELEC_EAN)
     assert await _statistic_ids(hass, GAS_EAN)
     assert not ir.async_get(hass).issues
-    assert gas.state is config_entries.ConfigEntryState.LOADED
+
+    # Then the account.
+    await hass.config_entries.async_remove(entry.entry_id)
+    await settle(hass, frozen)
+    await async_wait_recording_done(hass)
+    assert store not in hass_storage
+    assert not [key for key in hass_storage if key.startswith(f"{DOMAIN}.")]
+    assert not await _statistic_ids(hass, GAS_EAN)
 
 
 async def _statistic_ids(hass: HomeAssistant, ean: str) -> list[str]:
