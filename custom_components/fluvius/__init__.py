@@ -11,6 +11,7 @@ import logging
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
@@ -45,13 +46,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
         hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD]
     )
     meters: dict[str, FluviusCoordinator] = {}
+    not_ready: list[ConfigEntryNotReady] = []
     try:
         for subentry in entry.subentries.values():
-            if subentry.subentry_type == SUBENTRY_METER:
-                meter = MeterConfig.from_subentry(subentry)
-                coordinator = FluviusCoordinator(hass, entry, account, meter)
+            if subentry.subentry_type != SUBENTRY_METER:
+                continue
+            meter = MeterConfig.from_subentry(subentry)
+            coordinator = meters[subentry.subentry_id] = FluviusCoordinator(
+                hass, entry, account, meter
+            )
+            try:
                 await coordinator.async_config_entry_first_refresh()
-                meters[subentry.subentry_id] = coordinator
+            except ConfigEntryNotReady as err:
+                # One meter out of reach (its access lost, say) must not take the account's
+                # other meters down: it is set up unavailable and retries on its own.
+                _LOGGER.warning("%s is not reachable yet: %s", meter.title, err)
+                not_ready.append(err)
+        if not_ready and len(not_ready) == len(meters):
+            raise not_ready[0]
     except BaseException:
         await account.async_close()
         raise

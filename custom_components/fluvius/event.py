@@ -127,7 +127,11 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Announce whatever the new data raised."""
+        """Announce whatever the new data raised (the first data of a meter that was out of
+        reach when it was added is its baseline)."""
+        if not self._has_baseline:
+            self._known = baseline(self.coordinator.data.peaks.values())
+            self._has_baseline = True
         self._announce(self.coordinator.data.peaks.values())
         super()._handle_coordinator_update()
 

@@ -20,6 +20,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -29,7 +30,7 @@ from .coordinator import FluviusCoordinator
 from .days import DayTotals
 from .entity import FluviusEntity
 from .models import FluviusConfigEntry
-from .peaks import capacity_tariff
+from .peaks import capacity_tariff, month_key
 from .snapshot import FluviusData
 
 # Coordinator-based: the coordinator serialises all requests.
@@ -81,11 +82,12 @@ def _current_peak(data: FluviusData) -> float | None:
 
 
 def _peak_attrs(data: FluviusData) -> Mapping[str, Any] | None:
+    """The peak's month ("2026-11", as the event has it) and its quarter-hour."""
     peak = data.peak_for(dt_util.utcnow().astimezone(BRUSSELS).date())
     if peak is None:
         return None
     return {
-        "month": peak.month.isoformat(),
+        "month": month_key(peak.month),
         "start": peak.start.isoformat(),
         "end": peak.end.isoformat(),
     }
@@ -200,11 +202,23 @@ GAS_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
 )
 
 
-def _descriptions(coordinator: FluviusCoordinator) -> list[FluviusSensorEntityDescription]:
-    """Gas sensors, or the electricity registers this meter actually has."""
+def _descriptions(
+    coordinator: FluviusCoordinator, registered: set[str]
+) -> list[FluviusSensorEntityDescription]:
+    """Gas sensors, or the electricity registers this meter actually has (known from its
+    data, or, for a meter out of reach at setup, from the sensors it had before)."""
     if coordinator.meter_type is MeterType.GAS:
         return list(GAS_SENSORS)
-    seen = {r for day in coordinator.data.days.values() for r in day.values}
+    # None when the meter was out of reach at setup (HA types it as always present).
+    data: FluviusData | None = coordinator.data
+    if data is not None:
+        seen = {r for day in data.days.values() for r in day.values}
+    else:
+        seen = {
+            d.register
+            for d in (*ELECTRICITY_SENSORS, *ELECTRICITY_SINGLE_SENSORS)
+            if d.register is not None and f"{coordinator.ean}_{d.key}" in registered
+        }
     dual = not seen or bool(seen & {Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW})
     return [
         d
@@ -219,12 +233,16 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the sensors of each meter, on its subentry."""
+    registered = {
+        registry_entry.unique_id
+        for registry_entry in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    }
     for subentry_id, coordinator in entry.runtime_data.meters.items():
         async_add_entities(
             [
                 *(
                     FluviusSensor(coordinator, description)
-                    for description in _descriptions(coordinator)
+                    for description in _descriptions(coordinator, registered)
                 ),
                 BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
             ],
@@ -239,13 +257,15 @@ class FluviusSensor(FluviusEntity, SensorEntity):
 
     @property
     def native_value(self) -> float | datetime | None:
-        """The latest value."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        """The latest value (None while the meter has never been reached)."""
+        data: FluviusData | None = self.coordinator.data
+        return None if data is None else self.entity_description.value_fn(data)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """The day or quarter-hour the value belongs to."""
-        return self.entity_description.attrs_fn(self.coordinator.data)
+        data: FluviusData | None = self.coordinator.data
+        return None if data is None else self.entity_description.attrs_fn(data)
 
 
 class BackfillProgressSensor(FluviusEntity, SensorEntity):

@@ -406,11 +406,6 @@ async def test_meter_access_lost_raises_a_repair_issue(
     assert not unhandled(caplog.records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: async_setup_entry fails the whole account entry (SETUP_RETRY) when one "
-    "meter's first refresh fails, so the account's other meter is unavailable too",
-)
 async def test_meter_access_lost_over_a_restart_spares_the_other_meter(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
