@@ -52,12 +52,14 @@ REGISTERS: dict[MeterType, tuple[Register, ...]] = {
     ),
     MeterType.GAS: (Register.GAS_VOLUME, Register.GAS_ENERGY),
 }
+# The same words as the matching sensor's English name (strings.json), short enough for
+# the Energy dashboard's pickers and legend.
 _NAMES = {
-    Register.CONSUMPTION_HIGH: "Consumption high tariff",
-    Register.CONSUMPTION_LOW: "Consumption low tariff",
+    Register.CONSUMPTION_HIGH: "Consumption high",
+    Register.CONSUMPTION_LOW: "Consumption low",
     Register.CONSUMPTION_SINGLE: "Consumption",
-    Register.INJECTION_HIGH: "Injection high tariff",
-    Register.INJECTION_LOW: "Injection low tariff",
+    Register.INJECTION_HIGH: "Injection high",
+    Register.INJECTION_LOW: "Injection low",
     Register.INJECTION_SINGLE: "Injection",
     Register.GAS_VOLUME: "Gas volume",
     Register.GAS_ENERGY: "Gas energy",
