@@ -3,12 +3,30 @@
 Everything here is plain asyncio + aiohttp so that `scripts/develop` and the end-to-end test
 share one implementation: write a config directory, start `python -m homeassistant`, wait for
 its HTTP API, and finish onboarding with a documented demo user.
+
+The process starts clean, with no repair issue and no integration that needs the internet:
+
+- HTTP: Home Assistant keeps its HTTP settings in `.storage/http` (the `http:` YAML is
+  deprecated: imported once, with a repair issue, then ignored). `start_homeassistant`
+  writes the address and port there before each start (see `write_http_settings`).
+- Onboarding: its core-configuration step, done over the API, also adds Met.no, Radio
+  Browser, Google Translate and Shopping list entries; the first two need the internet and
+  retry forever without it. configuration.yaml already holds everything that step sets
+  (location, units, currency, country), so `prepare_config` records the step as done before
+  the first start; `onboard` does the other steps over the API.
+- Integrations: an explicit list instead of `default_config` (whose Home Assistant alerts,
+  cloud, go2rtc, stream, DHCP, Bluetooth... need the internet, binaries or hardware).
+- Installation method: Home Assistant raises "unsupported installation method" for a venv
+  outside a container (the deprecated Core method); `scripts/setup`'s Debian root is a
+  container and says so (/run/.containerenv, see scripts/setup). A native `.venv` is a Core
+  installation and gets that issue.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+import json
 import os
 from pathlib import Path
 import signal
@@ -44,21 +62,51 @@ logger:
   logs:
     custom_components.fluvius: debug
 
-# Written at each start with the chosen address and port.
-http: !include http.yaml
+# No http: (deprecated). The address and port go to .storage/http, written at each start.
 """
-# The browser test needs only what its pages use; the demo gets the full default set.
+# The browser test needs only what its pages use.
 LEAN_INTEGRATIONS = "frontend:\nconfig:\nenergy:\nhistory:\nlogbook:\nrecorder:\nsearch:"
-DEFAULT_INTEGRATIONS = "default_config:"
+# The demo: default_config's integrations that work offline and matter here, and no others.
+DEFAULT_INTEGRATIONS = """\
+# default_config without what needs the internet (Home Assistant alerts, cloud), a binary
+# (go2rtc, stream's ffmpeg) or hardware and the host's network (Bluetooth, USB, DHCP, SSDP,
+# zeroconf). Home Assistant adds its own defaults (person, automation, system health...); the
+# frontend brings config, diagnostics, repairs, search and the system log.
+energy:
+frontend:
+history:
+logbook:
+recorder:"""
+# Onboarding's steps done before the first start (see the module docstring).
+PRE_ONBOARDED_STEPS = ["core_config"]
+HOST = "127.0.0.1"
+
+
+def _write_store(storage: Path, key: str, version: int, data: dict[str, object]) -> None:
+    """Write one of Home Assistant's storage files (.storage/KEY) as its Store writes it."""
+    storage.mkdir(exist_ok=True)
+    body = {"version": version, "minor_version": 1, "key": key, "data": data}
+    (storage / key).write_text(json.dumps(body, indent=2) + "\n")
 
 
 def prepare_config(config_dir: Path, *, lean: bool = False) -> None:
-    """Create the config directory with our integration linked in from this checkout."""
+    """Create the config directory with our integration linked in from this checkout.
+
+    A new directory also gets onboarding's core-configuration step recorded as done.
+    """
     config_dir.mkdir(parents=True, exist_ok=True)
     yaml = config_dir / "configuration.yaml"
     if not yaml.exists():
         integrations = LEAN_INTEGRATIONS if lean else DEFAULT_INTEGRATIONS
         yaml.write_text(CONFIGURATION_YAML.format(integrations=integrations))
+    if any(line.startswith("http:") for line in yaml.read_text().splitlines()):
+        raise RuntimeError(
+            f"{yaml} still has an http: block (from an older checkout): remove it. The address"
+            " and port now go to .storage/http, written at each start."
+        )
+    storage = config_dir / ".storage"
+    if not (storage / "onboarding").exists() and not (storage / "auth").exists():
+        _write_store(storage, "onboarding", 4, {"done": PRE_ONBOARDED_STEPS})
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "fluvius"
@@ -88,11 +136,23 @@ class HomeAssistantProcess:
             await self.process.wait()
 
 
+def write_http_settings(config_dir: Path, port: int) -> None:
+    """Set the address and port Home Assistant will listen on, as its Network settings would.
+
+    Written in the store's first format, the bare `http:` options: every Home Assistant since
+    (2026.10: format 2.2, 2026.11: format 3.1) migrates it on load through its own schema,
+    filling in its defaults, and keeps it as the confirmed ("stable") settings, with nothing
+    pending to confirm and nothing to revert. Any other HTTP setting of this config directory
+    is reset: scripts/develop and the browser test own them.
+    """
+    _write_store(config_dir / ".storage", "http", 1, {"server_host": [HOST], "server_port": port})
+
+
 async def start_homeassistant(
     config_dir: Path, *, port: int, portal_url: str, log_file: Path | None = None
 ) -> HomeAssistantProcess:
     """Start Home Assistant on 127.0.0.1:port with the portal pointed at the simulator."""
-    (config_dir / "http.yaml").write_text(f"server_host: 127.0.0.1\nserver_port: {port}\n")
+    write_http_settings(config_dir, port)
     env = dict(os.environ, FLUVIUS_PORTAL_URL=portal_url)
     # Home Assistant installs missing requirements with uv, which ignores the system CA
     # bundle unless told; machines behind a TLS proxy need it.
@@ -136,8 +196,7 @@ async def wait_until_up(ha: HomeAssistantProcess, timeout: float = 600) -> None:
 async def onboard(ha: HomeAssistantProcess) -> None:
     """Finish onboarding through Home Assistant's own API, once, with the demo user.
 
-    Also confirms the HTTP settings taken over from http.yaml (see confirm_http_config), on
-    every start, so that Home Assistant does not revert them and exit five minutes later.
+    The steps `prepare_config` recorded as done are skipped (see the module docstring).
     """
     client_id = f"{ha.url}/"
     async with aiohttp.ClientSession() as session:
@@ -171,7 +230,6 @@ async def onboard(ha: HomeAssistantProcess) -> None:
             ) as resp:
                 if resp.status not in (200, 403):  # 403: step already done
                     resp.raise_for_status()
-        await confirm_http_config(session, ha, token)
 
 
 async def access_token(ha: HomeAssistantProcess) -> str:
@@ -196,23 +254,6 @@ async def websocket_command(
         if not reply.get("success"):
             raise RuntimeError(f"{command['type']} failed: {reply.get('error')}")
         return reply.get("result")
-
-
-async def confirm_http_config(
-    session: aiohttp.ClientSession, ha: HomeAssistantProcess, token: str
-) -> None:
-    """Keep the HTTP settings of http.yaml that Home Assistant is trying out.
-
-    Home Assistant (2026.10 here) moves the `http:` YAML into its storage as a *pending*
-    config on the first start and, unless someone confirms it within five minutes (a dialog
-    in the frontend, or this command), reverts to the default (port 8123, every interface)
-    by exiting with the restart code. Later starts ignore http.yaml altogether.
-    """
-    config = await websocket_command(session, ha, token, {"type": "http/config"})
-    assert isinstance(config, dict)
-    pending = config.get("pending")
-    if pending and pending.get("error") is None and config.get("active_config_type") == "pending":
-        await websocket_command(session, ha, token, {"type": "http/config/promote"})
 
 
 async def _exchange_code(
