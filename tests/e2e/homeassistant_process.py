@@ -20,6 +20,9 @@ The process starts clean, with no repair issue and no integration that needs the
   outside a container (the deprecated Core method); `scripts/setup`'s Debian root is a
   container and says so (/run/.containerenv, see scripts/setup). A native `.venv` is a Core
   installation and gets that issue.
+
+FLUVIUS_HA_PYTHON names the interpreter that runs Home Assistant (default: this one);
+`scripts/test` points it at the newest-Home-Assistant environment for a second browser run.
 """
 
 from __future__ import annotations
@@ -148,12 +151,31 @@ def write_http_settings(config_dir: Path, port: int) -> None:
     _write_store(config_dir / ".storage", "http", 1, {"server_host": [HOST], "server_port": port})
 
 
+def ha_python() -> str:
+    """The interpreter that runs Home Assistant: $FLUVIUS_HA_PYTHON, else this one."""
+    return os.environ.get("FLUVIUS_HA_PYTHON") or sys.executable
+
+
+def _ha_environment(python: str, portal_url: str) -> dict[str, str]:
+    """The environment of the Home Assistant process run by `python`."""
+    env = dict(os.environ, FLUVIUS_PORTAL_URL=portal_url)
+    # Home Assistant installs missing requirements with `python -m uv pip install`, which
+    # installs into $VIRTUAL_ENV: make that the venv of `python`, not the caller's.
+    venv = Path(python).parent.parent  # not resolved: a venv's python links out of it
+    env.pop("VIRTUAL_ENV", None)
+    if (venv / "pyvenv.cfg").exists():
+        env["VIRTUAL_ENV"] = str(venv)
+        env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
+    return env
+
+
 async def start_homeassistant(
     config_dir: Path, *, port: int, portal_url: str, log_file: Path | None = None
 ) -> HomeAssistantProcess:
     """Start Home Assistant on 127.0.0.1:port with the portal pointed at the simulator."""
     write_http_settings(config_dir, port)
-    env = dict(os.environ, FLUVIUS_PORTAL_URL=portal_url)
+    python = ha_python()
+    env = _ha_environment(python, portal_url)
     # Home Assistant installs missing requirements with uv, which ignores the system CA
     # bundle unless told; machines behind a TLS proxy need it.
     if os.path.exists(CA_BUNDLE):  # noqa: ASYNC240 - one stat before a process start
@@ -161,7 +183,7 @@ async def start_homeassistant(
         env.setdefault("UV_NATIVE_TLS", "1")
     stdout = log_file.open("ab") if log_file else None
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
+        python,
         "-m",
         "homeassistant",
         "--config",
