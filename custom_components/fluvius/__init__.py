@@ -46,7 +46,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
         hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD]
     )
     meters: dict[str, FluviusCoordinator] = {}
-    not_ready: list[ConfigEntryNotReady] = []
+    not_ready: list[tuple[str, ConfigEntryNotReady]] = []
     try:
         for subentry in entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_METER:
@@ -58,12 +58,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
             try:
                 await coordinator.async_config_entry_first_refresh()
             except ConfigEntryNotReady as err:
-                # One meter out of reach (its access lost, say) must not take the account's
-                # other meters down: it is set up unavailable and retries on its own.
-                _LOGGER.warning("%s is not reachable yet: %s", meter.title, err)
-                not_ready.append(err)
+                not_ready.append((meter.title, err))
         if not_ready and len(not_ready) == len(meters):
-            raise not_ready[0]
+            raise not_ready[0][1]  # nothing reachable: Home Assistant retries the setup
+        for title, reason in not_ready:
+            # One meter out of reach (its access lost, say) must not take the account's
+            # other meters down: it is set up unavailable and retries on its own.
+            _LOGGER.warning("%s is not reachable yet: %s", title, reason)
     except BaseException:
         await account.async_close()
         raise
