@@ -30,6 +30,7 @@ def _banner(ha_url: str, sim: FluviusSimulator, seconds: float) -> str:
  Home Assistant is up ({seconds:.0f} s): {ha_url}
    Log in as            {HA_USER} / {HA_PASSWORD}
    Then: Settings -> Devices & services -> Add integration -> Fluvius
+         (the account and the electricity meter; then "Add meter" for the gas meter)
 
  Simulated Fluvius portal: {sim.portal_url} (login at {sim.login_url})
    Email                {demo.DEMO_EMAIL}
