@@ -26,6 +26,7 @@ from .coordinator import FluviusCoordinator
 from .entity import FluviusEntity
 from .models import FluviusConfigEntry
 from .peaks import KnownPeak, baseline, month_key, new_peaks
+from .snapshot import FluviusData
 
 PARALLEL_UPDATES = 0
 
@@ -128,11 +129,14 @@ class FluviusPeakEvent(FluviusEntity, EventEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Announce whatever the new data raised (the first data of a meter that was out of
-        reach when it was added is its baseline)."""
-        if not self._has_baseline:
-            self._known = baseline(self.coordinator.data.peaks.values())
-            self._has_baseline = True
-        self._announce(self.coordinator.data.peaks.values())
+        reach when it was added is its baseline). The history import also updates the
+        listeners, before any data when the meter was out of reach at setup."""
+        data: FluviusData | None = self.coordinator.data
+        if data is not None:
+            if not self._has_baseline:
+                self._known = baseline(data.peaks.values())
+                self._has_baseline = True
+            self._announce(data.peaks.values())
         super()._handle_coordinator_update()
 
     @callback

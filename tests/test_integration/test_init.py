@@ -687,3 +687,29 @@ async def test_newest_data_matches_truth_after_restart_in_dst(
     assert truth is not None
     assert {str(k): v for k, v in data.latest_day.values.items()} == pytest.approx(truth)
     await hass.async_block_till_done(wait_background_tasks=True)  # the history import too
+
+
+async def test_meter_out_of_reach_at_setup_while_another_is_set_up(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    tick: Tick,
+) -> None:
+    """The first meter's login fails at setup, the second meter's succeeds: the entry loads,
+    the first meter's entities wait without data (its history import already reports
+    progress to them), and its next update brings the data and the peak baseline."""
+    fluvius.faults.inject("token", "reset")
+    await setup_all(hass, both_entry)
+    assert both_entry.state is ConfigEntryState.LOADED
+    assert "is not reachable yet" in caplog.text
+    assert fluvius.faults.fired == [("token", "reset")]
+    assert meter_of(both_entry, ELEC_EAN).data is None
+    assert meter_of(both_entry, GAS_EAN).data is not None
+    await tick(timedelta(minutes=15))
+    await tick(timedelta(hours=1))
+    assert "Unexpected error" not in caplog.text
+    assert_day_values_match(hass, fluvius, ELEC_EAN)
+    event = hass.states.get(f"event.electricity_meter_{ELEC_EAN[-4:]}_monthly_peak")
+    assert event is not None
+    assert event.state == "unknown"  # the first data is the baseline, not a new peak
