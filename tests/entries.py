@@ -48,8 +48,10 @@ def meter_subentry(
     meter_type: MeterType,
     history_days: int,
     import_until: str | None = None,
+    *,
+    prices: dict[str, Any] | None = None,
 ) -> ConfigSubentryDataWithId:
-    """A meter subentry as the flow writes it."""
+    """A meter subentry as the flow writes it (with price settings, when given)."""
     data: dict[str, Any] = {
         CONF_EAN: ean,
         CONF_METER_SERIAL: serial,
@@ -58,6 +60,7 @@ def meter_subentry(
     }
     if import_until is not None:
         data[CONF_IMPORT_UNTIL] = import_until
+    data.update(prices or {})
     return ConfigSubentryDataWithId(
         data=data,
         subentry_id=subentry_id(ean),
@@ -75,8 +78,12 @@ def account_entry(
     password: str = DEMO_PASSWORD,
     entry_id: str | None = None,
     import_until: str | None = None,
+    prices: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
-    """An account's entry with the given meters (not yet added to any instance)."""
+    """An account's entry with the given meters (not yet added to any instance).
+
+    ``prices``: price settings (const.CONF_* keys) merged into every meter's subentry data.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         version=2,
@@ -84,7 +91,9 @@ def account_entry(
         title=account_title(email),
         unique_id=fingerprint(email),
         data={CONF_EMAIL: email, CONF_PASSWORD: password},
-        subentries_data=[meter_subentry(*meter, history_days, import_until) for meter in meters],
+        subentries_data=[
+            meter_subentry(*meter, history_days, import_until, prices=prices) for meter in meters
+        ],
     )
 
 

@@ -21,6 +21,7 @@ from .coordinator import FluviusCoordinator
 from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
 from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
+from .quarter_hours import QuarterHourStore
 from .statistics import FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ async def _async_reload(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
     """Reload; a meter whose subentry was deleted takes its statistics and issues along."""
     for subentry_id, coordinator in entry.runtime_data.meters.items():
         if subentry_id not in entry.subentries:
-            async_remove_meter(hass, subentry_id, coordinator.meter)
+            await async_remove_meter(hass, subentry_id, coordinator.meter)
     await hass.config_entries.async_reload(entry.entry_id)
 
 
@@ -91,6 +92,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
     if unload_ok := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         for coordinator in entry.runtime_data.meters.values():
             await coordinator.async_shutdown()
+            await coordinator.quarter_hours.async_flush()
         await entry.runtime_data.account.async_close()
     return unload_ok
 
@@ -101,10 +103,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
         return  # merged into its account's entry by the migration, which owns it all now
     await account_store(hass, entry.data[CONF_EMAIL]).async_remove()
     for subentry in entry.subentries.values():
-        async_remove_meter(hass, subentry.subentry_id, MeterConfig.from_subentry(subentry))
+        await async_remove_meter(hass, subentry.subentry_id, MeterConfig.from_subentry(subentry))
 
 
-def async_remove_meter(hass: HomeAssistant, subentry_id: str, meter: MeterConfig) -> None:
-    """Forget one meter's statistics and repair issues (the meter was removed)."""
+async def async_remove_meter(hass: HomeAssistant, subentry_id: str, meter: MeterConfig) -> None:
+    """Forget one meter's statistics (energy and cost), kept quarter-hours and repair issues
+    (the meter was removed)."""
     async_delete_meter_issues(hass, subentry_id)
     FluviusStatistics(hass, meter.ean, meter.meter_type, "").async_clear()
+    await QuarterHourStore(hass, subentry_id, 0).async_remove()

@@ -113,6 +113,8 @@ class StatisticsBackfill:
         day, and the days before it that Fluvius may have revised meanwhile.
         """
         async with self._lock:
+            # Costs first: a changed price source re-costs what is already imported.
+            await self._statistics.async_recost_if_changed()
             today = self._today()
             if self._horizon is None:
                 # Fixed at the first attempt: a history import that fails at first and

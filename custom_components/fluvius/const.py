@@ -38,3 +38,23 @@ REVISION_DAYS: Final = 8
 UPDATE_INTERVAL: Final = timedelta(hours=1)
 
 STORAGE_VERSION: Final = 1
+
+# Price settings of a meter (its subentry data; every one optional).
+CONF_PRICE_SOURCE: Final = "price_source"  # "none", "fixed" or "entity"
+CONF_PRICE_ENTITY: Final = "price_entity"  # a sensor in currency/kWh, /MWh (or /m³ for gas)
+# The contract formula on the entity's price: price × factor + offset, per direction.
+CONF_OFFTAKE_FACTOR: Final = "offtake_factor"
+CONF_OFFTAKE_OFFSET: Final = "offtake_offset"
+CONF_INJECTION_FACTOR: Final = "injection_factor"
+CONF_INJECTION_OFFSET: Final = "injection_offset"
+# Fixed prices: "price_<register>" in currency per kWh (gas volume: per m³), e.g.
+# price_consumption_high; gas is priced on one register, the one named by gas_price_unit.
+CONF_PRICE_PREFIX: Final = "price_"
+CONF_GAS_PRICE: Final = "price_gas"
+CONF_GAS_PRICE_UNIT: Final = "gas_price_unit"  # "m³" (gas_volume) or "kWh" (gas_energy)
+# The capacity tariff's price in currency per kW per year (Fluvius region's tariff sheet).
+CONF_CAPACITY_PRICE: Final = "capacity_price"
+
+PRICE_SOURCE_NONE: Final = "none"
+PRICE_SOURCE_FIXED: Final = "fixed"
+PRICE_SOURCE_ENTITY: Final = "entity"

@@ -33,9 +33,11 @@ from .api.models import Interval, MeterType, MonthlyPeak, Resolution
 from .api.security import mask_ean
 from .backfill import StatisticsBackfill
 from .const import DOMAIN, UPDATE_INTERVAL
+from .costs import MeterCosts
 from .days import DayTotals
 from .models import FluviusConfigEntry, MeterConfig
 from .peaks import capacity_start, month_peaks, peak_disagreements
+from .quarter_hours import QuarterHourStore
 from .revisions import async_fetch_changed
 from .snapshot import FetchBatch, FluviusData, MeterMemory
 from .statistics import FluviusStatistics
@@ -80,8 +82,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         # Fetched but not yet imported (a later request of the same update failed).
         self._unimported: list[FetchBatch] = []
         self.peak_disagreements: dict[str, dict[str, Any]] = {}
+        self.quarter_hours = QuarterHourStore(hass, meter.subentry_id, self.schedule.day_start_hour)
         self.statistics = FluviusStatistics(
-            hass, meter.ean, meter.meter_type, f"{meter.meter_type.value} {mask_ean(meter.ean)}"
+            hass,
+            meter.ean,
+            meter.meter_type,
+            f"{meter.meter_type.value} {mask_ean(meter.ean)}",
+            costs=MeterCosts(hass, meter.ean, meter.meter_type, meter.prices),
+            store=self.quarter_hours,
         )
         self.backfill = StatisticsBackfill(
             account.client,

@@ -128,6 +128,15 @@ def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
             "months_measured": len(month_peaks(coordinator.backfill.day_peaks)),
             "disagreements": coordinator.peak_disagreements,
         },
+        # What the cost statistics were made from (prices from the entity's state history,
+        # from its hourly statistics, or none: those hours have no cost row).
+        "costs": {
+            "price_source": meter.prices.source,
+            "price_entity": meter.prices.entity_id,
+            "registers": [r.value for r in meter.prices.priced(meter.meter_type)],
+            "capacity_price": meter.prices.capacity_price,
+            "since_start": coordinator.statistics.costs.report.as_dict(),
+        },
         # How the portal answered the last data requests: what a bug report needs first.
         "requests": client.request_log(meter.ean, meter.serial),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
 )
 from .names import meter_title
+from .pricing import PriceSettings
 
 if TYPE_CHECKING:
     from .account import FluviusAccount
@@ -45,18 +46,21 @@ class MeterConfig:
     meter_type: MeterType
     history_days: int
     import_until: date | None
+    prices: PriceSettings = field(default_factory=PriceSettings)
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> MeterConfig:
         """Read a meter subentry."""
         until = subentry.data.get(CONF_IMPORT_UNTIL)
+        meter_type = MeterType(subentry.data[CONF_METER_TYPE])
         return cls(
             subentry_id=subentry.subentry_id,
             ean=subentry.data[CONF_EAN],
             serial=subentry.data[CONF_METER_SERIAL],
-            meter_type=MeterType(subentry.data[CONF_METER_TYPE]),
+            meter_type=meter_type,
             history_days=int(subentry.data.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
             import_until=date.fromisoformat(until) if until else None,
+            prices=PriceSettings.from_data(subentry.data, meter_type),
         )
 
     @property

@@ -28,11 +28,15 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
-from .api.models import Interval, MeterType, Register, Resolution
+from .api.models import Interval, MeterType, Reading, Register, Resolution, ValueStatus
 from .const import DOMAIN
+from .costs import MeterCosts, cost_metadata
 from .days import DayTotals, day_bounds, day_of
+from .pricing import PriceSettings
+from .quarter_hours import QuarterHourStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -142,23 +146,53 @@ class ImportResult:
 class FluviusStatistics:
     """Writes and clears one meter's external statistics."""
 
-    def __init__(self, hass: HomeAssistant, ean: str, meter_type: MeterType, label: str) -> None:
-        """Prepare the importer for one meter; label names it in statistic names."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        ean: str,
+        meter_type: MeterType,
+        label: str,
+        *,
+        costs: MeterCosts | None = None,
+        store: QuarterHourStore | None = None,
+    ) -> None:
+        """Prepare the importer for one meter; label names it in statistic names.
+
+        ``costs``: the meter's cost series (none without a price source); ``store``: where
+        the imported intervals are kept for re-costing and the quarter-hour action.
+        """
         self._hass = hass
         self._ean = ean
         self._label = label
         self._registers = REGISTERS[meter_type]
+        self._costs = costs or MeterCosts(hass, ean, meter_type, PriceSettings())
+        self._store = store
+
+    @property
+    def energy_ids(self) -> list[str]:
+        """The energy (and gas volume) statistic IDs this meter may own."""
+        return [statistic_id(self._ean, register) for register in self._registers]
+
+    @property
+    def cost_ids(self) -> list[str]:
+        """The cost and compensation statistic IDs this meter may own."""
+        return self._costs.statistic_ids(self._registers)
 
     @property
     def statistic_ids(self) -> list[str]:
         """Every statistic ID this meter may own."""
-        return [statistic_id(self._ean, register) for register in self._registers]
+        return [*self.energy_ids, *self.cost_ids]
+
+    @property
+    def costs(self) -> MeterCosts:
+        """The meter's cost series and their report."""
+        return self._costs
 
     async def async_last_hour(self) -> datetime | None:
         """Start of the newest imported hour, or None before the first import."""
         await get_instance(self._hass).async_block_till_done()
         newest: datetime | None = None
-        for stat_id in self.statistic_ids:
+        for stat_id in self.energy_ids:
             rows = await get_instance(self._hass).async_add_executor_job(
                 get_last_statistics, self._hass, 1, stat_id, False, set()
             )
@@ -171,10 +205,14 @@ class FluviusStatistics:
         """Start of the oldest imported hour, or None before the first import."""
         recorder = get_instance(self._hass)
         await recorder.async_block_till_done()
-        return await recorder.async_add_executor_job(_first_hour, self._hass, self.statistic_ids)
+        return await recorder.async_add_executor_job(_first_hour, self._hass, self.energy_ids)
 
     async def async_import(self, intervals: list[Interval]) -> ImportResult:
-        """Book intervals into hourly statistics; returns the hours written."""
+        """Book intervals into hourly statistics (energy, and cost where priced); returns
+        the energy hours written."""
+        if self._store is not None and intervals:
+            await self._store.async_load()
+            self._store.put(intervals)
         # Only registers the meter reports: a dual-tariff meter gets no "single" statistic.
         seen = {register for interval in intervals for register in interval.readings}
         changes = hourly_changes(intervals, [r for r in self._registers if r in seen])
@@ -183,28 +221,102 @@ class FluviusStatistics:
             return ImportResult()
         first = min(next(iter(series)) for series in present.values())
         last = max(next(reversed(series)) for series in present.values())
-        ids = {statistic_id(self._ean, register) for register in present}
+        batch = [
+            (statistic_metadata(self._ean, self._label, register), series)
+            for register, series in present.items()
+        ]
+        batch += self._cost_batch(await self._costs.async_series(intervals))
+        result = ImportResult(first_hour=first, last_hour=last)
+        result.rows = await self._async_write(batch)
+        _LOGGER.debug(
+            "Imported %d statistic rows from %s to %s", result.rows, first.isoformat(), last
+        )
+        return result
+
+    def _cost_batch(
+        self, costs: dict[Register, dict[datetime, float]]
+    ) -> list[tuple[StatisticMetaData, dict[datetime, float]]]:
+        currency = self._hass.config.currency
+        return [
+            (cost_metadata(self._ean, self._label, _NAMES[register], register, currency), series)
+            for register, series in costs.items()
+            if series
+        ]
+
+    async def _async_write(
+        self, batch: list[tuple[StatisticMetaData, dict[datetime, float]]]
+    ) -> int:
+        """Write each series over the hours it covers, re-summing every later stored row."""
+        if not batch:
+            return 0
+        first = min(next(iter(series)) for _, series in batch)
+        ids = {metadata["statistic_id"] for metadata, _ in batch}
         # The recorder writes from a queue: let earlier imports land before reading sums.
         recorder = get_instance(self._hass)
         await recorder.async_block_till_done()
         baselines, stored = await recorder.async_add_executor_job(
             _read_stored, self._hass, ids, first
         )
-        result = ImportResult(first_hour=first, last_hour=last)
-        for register, series in present.items():
-            stat_id = statistic_id(self._ean, register)
+        written = 0
+        for metadata, series in batch:
+            stat_id = metadata["statistic_id"]
             # Stored hours the batch does not cover (after it, or in a gap) keep their change
             # but get their sum recomputed.
             merged = dict(stored.get(stat_id, {})) | series
             rows = _running_sums(baselines.get(stat_id, 0.0), dict(sorted(merged.items())))
-            async_add_external_statistics(
-                self._hass, statistic_metadata(self._ean, self._label, register), rows
-            )
-            result.rows += len(rows)
-        _LOGGER.debug(
-            "Imported %d statistic rows from %s to %s", result.rows, first.isoformat(), last
+            async_add_external_statistics(self._hass, metadata, rows)
+            written += len(rows)
+        return written
+
+    async def async_recost_if_changed(self) -> bool:
+        """Re-cost the whole history once when the price settings changed since the cost
+        statistics were written (or remove them when there is no price source any more).
+
+        The history comes from the kept intervals; hours imported before they were kept
+        are costed from their hourly energy. True when the history was re-costed.
+        """
+        if self._store is None:
+            return False
+        await self._store.async_load()
+        signature = self._costs.settings.signature
+        if self._store.costed_with == signature:
+            return False
+        first = await self.async_first_hour()
+        last = await self.async_last_hour()
+        recorder = get_instance(self._hass)
+        recorder.async_clear_statistics(self.cost_ids)
+        if self._costs.enabled and first is not None and last is not None:
+            _LOGGER.info("Fluvius: re-costing %s from %s", self._label, first.date())
+            start = first
+            while start <= last:
+                end = min(start + _BASELINE_LOOKBACK, last + HOUR)
+                intervals = await self._history(start, end)
+                await self._async_write(self._cost_batch(await self._costs.async_series(intervals)))
+                start = end
+            self._costs.report.recosted = dt_util.utcnow().isoformat()
+        self._store.costed_with = signature
+        await self._store.async_save()
+        return True
+
+    async def _history(self, start: datetime, end: datetime) -> list[Interval]:
+        """Intervals of [start, end): the kept ones, else hours from the energy statistics."""
+        assert self._store is not None
+        kept = self._store.get(start, end)
+        covered = {hour for interval in kept for hour in _hours(interval.start, interval.end)}
+        recorder = get_instance(self._hass)
+        ids = {statistic_id(self._ean, register): register for register in self._registers}
+        found = await recorder.async_add_executor_job(
+            statistics_during_period, self._hass, start, end, set(ids), "hour", None, {"state"}
         )
-        return result
+        hourly: dict[datetime, dict[Register, Reading]] = defaultdict(dict)
+        for stat_id, rows in found.items():
+            for row in rows:
+                hour = datetime.fromtimestamp(row["start"], UTC)
+                if hour not in covered:
+                    value = float(row.get("state") or 0.0)
+                    hourly[hour][ids[stat_id]] = Reading(value, ValueStatus.MEASURED)
+        extra = [Interval(hour, hour + HOUR, readings) for hour, readings in hourly.items()]
+        return sorted([*kept, *extra], key=lambda interval: interval.start)
 
     async def async_day_totals(
         self, first: date, last: date, start_hour: int
@@ -232,7 +344,7 @@ class FluviusStatistics:
         }
 
     def async_clear(self) -> None:
-        """Remove every statistic of this meter (entry removed)."""
+        """Remove every statistic of this meter (meter removed)."""
         get_instance(self._hass).async_clear_statistics(self.statistic_ids)
 
 

@@ -1,0 +1,122 @@
+"""One meter's cost statistics: their IDs and metadata, the cost of an import batch, and
+re-costing the history once when the price source changes.
+
+The arithmetic is pricing.py's (pure); the price entity's history is prices.py's. The cost
+series go through the same writer as the energy (statistics.py), so revisions are re-costed
+and re-summed the same way and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+import logging
+from typing import Any
+
+from homeassistant.components.recorder.models import StatisticMeanType, StatisticMetaData
+from homeassistant.core import HomeAssistant
+
+from .api.models import Interval, MeterType, Register
+from .const import DOMAIN, PRICE_SOURCE_ENTITY
+from .prices import async_price_history
+from .pricing import HOUR, PriceSettings, hourly_costs, is_compensation
+
+_LOGGER = logging.getLogger(__name__)
+_MISSING_KEPT = 24  # missing hours listed in diagnostics (the newest)
+
+
+def cost_statistic_id(ean: str, register: Register) -> str:
+    """e.g. fluvius:541448820000000003_consumption_high_cost (injection: _compensation)."""
+    kind = "compensation" if is_compensation(register) else "cost"
+    return f"{DOMAIN}:{ean}_{register.value}_{kind}"
+
+
+def cost_metadata(ean: str, label: str, name: str, register: Register, currency: str) -> Any:
+    """Metadata of a cost statistic, in Home Assistant's currency."""
+    kind = "compensation" if is_compensation(register) else "cost"
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=f"{name} {kind} (Fluvius {label})",
+        source=DOMAIN,
+        statistic_id=cost_statistic_id(ean, register),
+        unit_class=None,
+        unit_of_measurement=currency,
+    )
+
+
+@dataclass(slots=True)
+class CostReport:
+    """What the costs were made from, for diagnostics."""
+
+    hours: int = 0  # hourly cost rows written
+    from_states: int = 0  # quarter-hours priced from the entity's state history
+    from_statistics: int = 0  # ... from its hourly mean statistics (history purged)
+    missing_quarter_hours: int = 0
+    missing_hours: list[str] = field(default_factory=list)  # the newest unpriced hours
+    recosted: str | None = None  # when the history was last re-costed
+
+    def as_dict(self) -> dict[str, Any]:
+        """For diagnostics."""
+        return {
+            "hours": self.hours,
+            "quarter_hours_from_state_history": self.from_states,
+            "quarter_hours_from_hourly_statistics": self.from_statistics,
+            "quarter_hours_without_price": self.missing_quarter_hours,
+            "newest_hours_without_price": self.missing_hours,
+            "recosted": self.recosted,
+        }
+
+
+class MeterCosts:
+    """Cost series of one meter."""
+
+    def __init__(
+        self, hass: HomeAssistant, ean: str, meter_type: MeterType, settings: PriceSettings
+    ) -> None:
+        """For one meter and its price settings."""
+        self._hass = hass
+        self._ean = ean
+        self._meter_type = meter_type
+        self.settings = settings
+        self.report = CostReport()
+
+    @property
+    def enabled(self) -> bool:
+        """True when the meter has a price source."""
+        return self.settings.enabled
+
+    def statistic_ids(self, registers: tuple[Register, ...]) -> list[str]:
+        """Every cost statistic ID the meter may own (whatever its settings)."""
+        return [cost_statistic_id(self._ean, register) for register in registers]
+
+    async def async_series(
+        self, intervals: list[Interval]
+    ) -> dict[Register, dict[datetime, float]]:
+        """Cost per register and hour of these intervals (empty without a price source)."""
+        if not self.enabled or not intervals:
+            return {}
+        prices: dict[datetime, float] | None = None
+        if self.settings.source == PRICE_SOURCE_ENTITY and self.settings.entity_id:
+            start = min(interval.start for interval in intervals)
+            end = max(interval.end for interval in intervals)
+            history = await async_price_history(self._hass, self.settings.entity_id, start, end)
+            prices = history.prices
+            self.report.from_states += history.from_states
+            self.report.from_statistics += history.from_statistics
+            self.report.missing_quarter_hours += history.missing
+        costs = hourly_costs(intervals, self.settings, self._meter_type, prices)
+        if costs.missing:
+            missing = sorted(costs.missing)
+            _LOGGER.debug(
+                "Fluvius meter %s: no price for %d hours (%s to %s)",
+                self._meter_type.value,
+                len(missing),
+                missing[0].isoformat(),
+                (missing[-1] + HOUR).isoformat(),
+            )
+            known = set(self.report.missing_hours)
+            known.update(hour.isoformat() for hour in missing)
+            self.report.missing_hours = sorted(known)[-_MISSING_KEPT:]
+        self.report.hours += len({hour for rows in costs.series.values() for hour in rows})
+        return costs.series

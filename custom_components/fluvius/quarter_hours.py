@@ -1,0 +1,140 @@
+"""The measurements already fetched for one meter, at their finest resolution, on disk.
+
+The statistics hold hours; costs with quarter-hour prices and the action
+``fluvius.get_quarter_hours`` need the quarter-hours themselves. Every imported day is kept
+here (a re-imported day replaces its own), so that a changed price source re-costs the
+history without asking Fluvius again, and the action answers from disk where it can.
+
+One ``.storage`` file per meter subentry: per day, the first interval's start, the interval
+length and one list of values per register (null where the interval was absent).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .api.models import Interval, Reading, Register, ValueStatus
+from .const import DOMAIN, MAX_HISTORY_DAYS, STORAGE_VERSION
+from .days import day_of
+
+# Days kept: the longest history the settings allow, and a month for the action's range.
+KEEP = timedelta(days=MAX_HISTORY_DAYS + 31)
+_SAVE_DELAY = 30  # seconds; a history import writes many days in a row
+
+
+def store_key(subentry_id: str) -> str:
+    """The `.storage` key of one meter's quarter-hours."""
+    return f"{DOMAIN}.{subentry_id}.quarter_hours"
+
+
+class QuarterHourStore:
+    """One meter's fetched intervals, by measurement day."""
+
+    def __init__(self, hass: HomeAssistant, subentry_id: str, day_start_hour: int) -> None:
+        """Nothing is read before async_load."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, store_key(subentry_id), private=True
+        )
+        self._start_hour = day_start_hour
+        self._days: dict[str, list[Any]] = {}
+        self.costed_with: str | None = None  # the price signature the cost statistics use
+        self._loaded = False
+
+    async def async_load(self) -> None:
+        """Read the file once."""
+        if self._loaded:
+            return
+        stored = await self._store.async_load() or {}
+        self._days = dict(stored.get("days", {}))
+        self.costed_with = stored.get("costed_with")
+        self._loaded = True
+
+    def _data(self) -> dict[str, Any]:
+        return {"costed_with": self.costed_with, "days": self._days}
+
+    def schedule_save(self) -> None:
+        """Write soon (coalesced)."""
+        self._store.async_delay_save(self._data, _SAVE_DELAY)
+
+    async def async_save(self) -> None:
+        """Write now (unload, re-cost done)."""
+        await self._store.async_save(self._data())
+
+    async def async_flush(self) -> None:
+        """Write what is pending (unload: the next instance reads the file)."""
+        if self._loaded:
+            await self._store.async_save(self._data())
+
+    async def async_remove(self) -> None:
+        """Delete the file (meter removed)."""
+        await self._store.async_remove()
+
+    def put(self, intervals: Iterable[Interval]) -> None:
+        """Keep the intervals; each day present replaces what was kept for it."""
+        by_day: dict[date, list[Interval]] = defaultdict(list)
+        for interval in intervals:
+            by_day[day_of(interval.start, self._start_hour)].append(interval)
+        for day, items in by_day.items():
+            self._days[day.isoformat()] = _encode(items)
+        if by_day:
+            oldest = (max(by_day) - KEEP).isoformat()
+            for key in [key for key in self._days if key < oldest]:
+                del self._days[key]
+            self.schedule_save()
+
+    def days(self) -> list[date]:
+        """The days held, oldest first."""
+        return sorted(date.fromisoformat(key) for key in self._days)
+
+    def get(self, start: datetime, end: datetime) -> list[Interval]:
+        """The intervals starting in [start, end), oldest first."""
+        first = day_of(start, self._start_hour) - timedelta(days=1)
+        last = day_of(end, self._start_hour)
+        out: list[Interval] = []
+        for key in sorted(self._days):
+            if not first.isoformat() <= key <= last.isoformat():
+                continue
+            out.extend(i for i in _decode(self._days[key]) if start <= i.start < end)
+        return out
+
+    def has_day(self, day: date) -> bool:
+        """True when the day is held."""
+        return day.isoformat() in self._days
+
+
+def _encode(intervals: list[Interval]) -> list[Any]:
+    ordered = sorted(intervals, key=lambda interval: interval.start)
+    first = ordered[0].start
+    step = ordered[0].end - ordered[0].start
+    registers = sorted({register for interval in ordered for register in interval.readings})
+    slots = int((ordered[-1].start - first) / step) + 1
+    values: dict[str, list[float | None]] = {r.value: [None] * slots for r in registers}
+    for interval in ordered:
+        slot = int((interval.start - first) / step)
+        for register, reading in interval.readings.items():
+            values[register.value][slot] = reading.value
+    return [int(first.timestamp()), int(step.total_seconds()), values]
+
+
+def _decode(encoded: list[Any]) -> list[Interval]:
+    start_ts, step_s, values = encoded
+    step = timedelta(seconds=step_s)
+    first = datetime.fromtimestamp(start_ts, UTC)
+    slots = max((len(series) for series in values.values()), default=0)
+    out: list[Interval] = []
+    for slot in range(slots):
+        readings = {
+            Register(register): Reading(series[slot], ValueStatus.MEASURED)
+            for register, series in values.items()
+            if series[slot] is not None
+        }
+        if readings:
+            start = first + slot * step
+            out.append(Interval(start, start + step, readings))
+    return out
