@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN, PRICE_SOURCE_ENTITY
 from .prices import async_price_history
-from .pricing import HOUR, PriceSettings, hourly_costs, is_compensation
+from .pricing import HOUR, PriceSettings, hourly_costs, interval_costs, is_compensation
 
 _LOGGER = logging.getLogger(__name__)
 _MISSING_KEPT = 24  # missing hours listed in diagnostics (the newest)
@@ -90,21 +90,34 @@ class MeterCosts:
         """Every cost statistic ID the meter may own (whatever its settings)."""
         return [cost_statistic_id(self._ean, register) for register in registers]
 
+    async def async_interval_costs(
+        self, intervals: list[Interval]
+    ) -> list[dict[Register, float | None]]:
+        """The cost of each interval per priced register (empty rows without a source)."""
+        if not self.enabled or not intervals:
+            return [{} for _ in intervals]
+        return interval_costs(
+            intervals, self.settings, self._meter_type, await self._async_prices(intervals)
+        )
+
+    async def _async_prices(self, intervals: list[Interval]) -> dict[datetime, float] | None:
+        if self.settings.source != PRICE_SOURCE_ENTITY or not self.settings.entity_id:
+            return None
+        start = min(interval.start for interval in intervals)
+        end = max(interval.end for interval in intervals)
+        history = await async_price_history(self._hass, self.settings.entity_id, start, end)
+        self.report.from_states += history.from_states
+        self.report.from_statistics += history.from_statistics
+        self.report.missing_quarter_hours += history.missing
+        return history.prices
+
     async def async_series(
         self, intervals: list[Interval]
     ) -> dict[Register, dict[datetime, float]]:
         """Cost per register and hour of these intervals (empty without a price source)."""
         if not self.enabled or not intervals:
             return {}
-        prices: dict[datetime, float] | None = None
-        if self.settings.source == PRICE_SOURCE_ENTITY and self.settings.entity_id:
-            start = min(interval.start for interval in intervals)
-            end = max(interval.end for interval in intervals)
-            history = await async_price_history(self._hass, self.settings.entity_id, start, end)
-            prices = history.prices
-            self.report.from_states += history.from_states
-            self.report.from_statistics += history.from_statistics
-            self.report.missing_quarter_hours += history.missing
+        prices = await self._async_prices(intervals)
         costs = hourly_costs(intervals, self.settings, self._meter_type, prices)
         if costs.missing:
             missing = sorted(costs.missing)

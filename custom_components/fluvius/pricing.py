@@ -225,6 +225,27 @@ def hourly_costs(
     return out
 
 
+def interval_costs(
+    intervals: Iterable[Interval],
+    settings: PriceSettings,
+    meter_type: MeterType,
+    prices: Mapping[datetime, float] | None = None,
+) -> list[dict[Register, float | None]]:
+    """The cost of each interval per priced register (None: no price for it)."""
+    registers = settings.priced(meter_type)
+    out: list[dict[Register, float | None]] = []
+    for interval in intervals:
+        price_of = _unit_prices(interval, settings, prices)
+        row: dict[Register, float | None] = {}
+        for register in registers:
+            value = interval.value(register)
+            if value is not None:
+                price = price_of(register)
+                row[register] = None if price is None else value * price
+        out.append(row)
+    return out
+
+
 def _unit_prices(
     interval: Interval, settings: PriceSettings, prices: Mapping[datetime, float] | None
 ) -> Any:
