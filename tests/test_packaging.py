@@ -49,7 +49,7 @@ HACS_KEYS = {
 MYPY_STRICT_PATHS = ["custom_components/fluvius"]
 # Components an integration may import without declaring them (entity platforms and helpers
 # that hassfest allows).
-IMPLICIT_COMPONENTS = {"sensor", "event", "diagnostics", "repairs", "energy"}
+IMPLICIT_COMPONENTS = {"sensor", "event", "calendar", "diagnostics", "repairs", "energy"}
 
 
 def test_manifest_schema() -> None:

@@ -22,17 +22,20 @@ from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
 from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
 from .quarter_hours import QuarterHourStore
+from .services import async_setup_services
 from .statistics import FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Merge entries of the one-entry-per-meter era into one entry per account."""
+    """Merge entries of the one-entry-per-meter era into one entry per account, and
+    register the integration's actions (once, whatever entries are loaded)."""
     await async_migrate_entries(hass)
+    async_setup_services(hass)
     return True
 
 

@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
     ConfigSubentryData,
     ConfigSubentryFlow,
     SubentryFlowResult,
@@ -43,7 +44,7 @@ from .api.errors import (
     FluviusNoDataError,
     FluviusRateLimitError,
 )
-from .api.models import MeterProbe
+from .api.models import MeterProbe, MeterType
 from .const import (
     CONF_EAN,
     CONF_HISTORY_DAYS,
@@ -58,6 +59,18 @@ from .const import (
 from .migration import VERSION
 from .models import FluviusConfigEntry
 from .names import account_title, meter_title
+from .price_form import (
+    DUAL_REGISTERS,
+    SECTION_COSTS,
+    SINGLE_PRICES,
+    SINGLE_REGISTERS,
+    fixed_price_keys,
+    price_error,
+    price_sections,
+    price_suggestions,
+    with_prices,
+)
+from .snapshot import FluviusData
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -400,8 +413,13 @@ class MeterSubentryFlow(ConfigSubentryFlow):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """The meter's settings: serial number, days of history, and where imports stop."""
+        """The meter's settings: serial number, days of history, where imports stop, and
+        its prices (energy costs and, for electricity, the capacity tariff)."""
         subentry = self._get_reconfigure_subentry()
+        meter_type = MeterType(subentry.data[CONF_METER_TYPE])
+        single = self._single_tariff(subentry)
+        fixed = fixed_price_keys(meter_type, single)
+        sections = price_sections(meter_type, single, self.hass.config.currency)
         errors: dict[str, str] = {}
         if user_input is not None:
             days = user_input[CONF_HISTORY_DAYS]
@@ -411,19 +429,24 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_HISTORY_DAYS] = "history_days_range"
             elif until is not None and not _valid_date(until):
                 errors[CONF_IMPORT_UNTIL] = "invalid_date"
+            elif error := price_error(
+                self.hass, user_input.get(SECTION_COSTS) or {}, meter_type, fixed
+            ):
+                errors[SECTION_COSTS] = error
             elif serial != subentry.data[CONF_METER_SERIAL]:
                 try:
                     await self._probe(subentry.data[CONF_EAN], serial)
                 except Exception as err:
                     errors["base"] = error_key(err)
             if not errors:
+                data = with_prices(self.hass, subentry.data, user_input, meter_type, fixed)
                 entry = self._get_entry()
                 listening = bool(entry.update_listeners)  # read first: a listener unloads
                 result = self.async_update_and_abort(
                     entry,
                     subentry,
                     data={
-                        **subentry.data,
+                        **data,
                         CONF_METER_SERIAL: serial,
                         CONF_HISTORY_DAYS: int(days),
                         CONF_IMPORT_UNTIL: until,
@@ -434,20 +457,38 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 if not listening:
                     self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return result
-        current = {
+        current: dict[str, Any] = {
             CONF_METER_SERIAL: subentry.data[CONF_METER_SERIAL],
             CONF_HISTORY_DAYS: subentry.data.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
         }
         if subentry.data.get(CONF_IMPORT_UNTIL):
             current[CONF_IMPORT_UNTIL] = subentry.data[CONF_IMPORT_UNTIL]
+        saved = price_suggestions(subentry.data, sections)
+        # Typed values are shown again after an error; a section not submitted, as saved.
+        shown = {**saved, **user_input} if user_input is not None else current | saved
+        schema = probatio.Schema({**METER_SETTINGS_SCHEMA.schema, **sections})
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                METER_SETTINGS_SCHEMA, user_input or current
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, shown),
             errors=errors,
             description_placeholders={"meter": subentry.title, "max_days": str(MAX_HISTORY_DAYS)},
         )
+
+    def _single_tariff(self, subentry: ConfigSubentry) -> bool:
+        """Whether the meter's prices are single-register ones: saved that way, or its data
+        (of a loaded entry) shows single registers only. Otherwise high and low."""
+        if any(key in subentry.data for key in SINGLE_PRICES):
+            return True
+        entry: FluviusConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return False
+        coordinator = entry.runtime_data.meters.get(subentry.subentry_id)
+        # None before the meter's first data (HA types it as always present).
+        data: FluviusData | None = None if coordinator is None else coordinator.data
+        if data is None:
+            return False
+        seen = {register for day in data.days.values() for register in day.values}
+        return bool(seen & SINGLE_REGISTERS) and not seen & DUAL_REGISTERS
 
 
 def _blocked_error(reason: str) -> FluviusAuthError:

@@ -1,4 +1,4 @@
-"""Sensors of the Fluvius integration: day values, monthly peak, data freshness."""
+"""Sensors of the Fluvius integration: day values, monthly peak, capacity cost, data freshness."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
 from homeassistant.const import (
     PERCENTAGE,
@@ -31,6 +32,7 @@ from .days import DayTotals
 from .entity import FluviusEntity
 from .models import FluviusConfigEntry
 from .peaks import capacity_tariff, month_key
+from .pricing import PriceSettings, capacity_cost
 from .snapshot import FluviusData
 
 # Coordinator-based: the coordinator serialises all requests.
@@ -103,6 +105,26 @@ def _capacity_attrs(data: FluviusData) -> Mapping[str, Any] | None:
     return None if tariff is None else {"months": tariff.months}
 
 
+def _capacity_cost_value(data: FluviusData, prices: PriceSettings) -> float | None:
+    """This month's capacity cost: the 12-month average of floored peaks × price ÷ 12."""
+    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
+    if tariff is None or prices.capacity_price is None:
+        return None
+    return capacity_cost(tariff.average_kw, prices.capacity_price)
+
+
+def _capacity_cost_attrs(data: FluviusData, prices: PriceSettings) -> Mapping[str, Any] | None:
+    """What the cost is made of: the average, the yearly price and the months counted."""
+    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
+    if tariff is None:
+        return None
+    return {
+        "average_kw": tariff.average_kw,
+        "price_per_kw_year": prices.capacity_price,
+        "months": tariff.months,
+    }
+
+
 def _day_energy(key: str, register: Register) -> FluviusSensorEntityDescription:
     # No state_class: the value belongs to a past day and arrives late; recording it
     # as a long-term statistic at poll time would book it in the wrong hour. Correctly
@@ -148,6 +170,9 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         key="monthly_peak",
         translation_key="monthly_peak",
         device_class=SensorDeviceClass.POWER,
+        # A measurement: the recorder keeps its long-term statistics, so it can be graphed
+        # over months. It is the month's peak so far, not a late value of a past hour.
+        state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
         value_fn=_current_peak,
@@ -157,12 +182,40 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         key="capacity_tariff",
         translation_key="capacity_tariff",
         device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
         value_fn=_capacity_value,
         attrs_fn=_capacity_attrs,
     ),
     NEWEST_DATA,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluviusCostSensorEntityDescription(SensorEntityDescription):
+    """Describes a Fluvius sensor that needs the meter's price settings."""
+
+    value_fn: Callable[[FluviusData, PriceSettings], float | None]
+    attrs_fn: Callable[[FluviusData, PriceSettings], Mapping[str, Any] | None]
+    # Created only for meters where this returns True (their settings give it a price).
+    has_fn: Callable[[FluviusCoordinator], bool]
+
+
+COST_SENSORS: tuple[FluviusCostSensorEntityDescription, ...] = (
+    FluviusCostSensorEntityDescription(
+        key="capacity_cost",
+        translation_key="capacity_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        # The unit is Home Assistant's currency, set per entity.
+        value_fn=_capacity_cost_value,
+        attrs_fn=_capacity_cost_attrs,
+        has_fn=lambda coordinator: (
+            coordinator.meter_type is MeterType.ELECTRICITY
+            and coordinator.meter.prices.capacity_price is not None
+        ),
+    ),
 )
 
 BACKFILL_PROGRESS = SensorEntityDescription(
@@ -244,6 +297,11 @@ async def async_setup_entry(
                     FluviusSensor(coordinator, description)
                     for description in _descriptions(coordinator, registered)
                 ),
+                *(
+                    FluviusCostSensor(coordinator, description, hass.config.currency)
+                    for description in COST_SENSORS
+                    if description.has_fn(coordinator)
+                ),
                 BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
             ],
             config_subentry_id=subentry_id,
@@ -266,6 +324,38 @@ class FluviusSensor(FluviusEntity, SensorEntity):
         """The day or quarter-hour the value belongs to."""
         data: FluviusData | None = self.coordinator.data
         return None if data is None else self.entity_description.attrs_fn(data)
+
+
+class FluviusCostSensor(FluviusEntity, SensorEntity):
+    """A cost derived from the meter's latest data and its price settings."""
+
+    entity_description: FluviusCostSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: FluviusCoordinator,
+        description: FluviusCostSensorEntityDescription,
+        currency: str,
+    ) -> None:
+        """Initialise; the cost is in Home Assistant's currency."""
+        super().__init__(coordinator, description)
+        self._attr_native_unit_of_measurement = currency
+
+    @property
+    def native_value(self) -> float | None:
+        """The cost (None while the meter has never been reached or has no peak yet)."""
+        data: FluviusData | None = self.coordinator.data
+        if data is None:
+            return None
+        return self.entity_description.value_fn(data, self.coordinator.meter.prices)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """What the cost is made of."""
+        data: FluviusData | None = self.coordinator.data
+        if data is None:
+            return None
+        return self.entity_description.attrs_fn(data, self.coordinator.meter.prices)
 
 
 class BackfillProgressSensor(FluviusEntity, SensorEntity):

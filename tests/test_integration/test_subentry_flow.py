@@ -2,7 +2,8 @@
 
 Adding a meter reuses the loaded account's sign-in (no password asked, no new login). The
 settings (serial, days of history, where statistics imports stop) never include the EAN,
-which identifies the meter.
+which identifies the meter. Its prices are two sections of the settings form ("costs", and
+for electricity "capacity"), stored flat in the meter's subentry data.
 """
 
 from __future__ import annotations
@@ -18,18 +19,27 @@ from homeassistant.config_entries import (
     ConfigEntryState,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import (
+    CONF_CAPACITY_PRICE,
     CONF_EAN,
+    CONF_GAS_PRICE,
+    CONF_GAS_PRICE_UNIT,
     CONF_HISTORY_DAYS,
     CONF_IMPORT_UNTIL,
+    CONF_INJECTION_FACTOR,
+    CONF_INJECTION_OFFSET,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
+    CONF_OFFTAKE_FACTOR,
+    CONF_OFFTAKE_OFFSET,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_SOURCE,
     DEFAULT_HISTORY_DAYS,
     DOMAIN,
 )
@@ -44,6 +54,8 @@ from tests.simulator.demo import (
     OTHER_EMAIL,
     OTHER_PASSWORD,
     OTHER_SERIAL,
+    SINGLE_EAN,
+    SINGLE_SERIAL,
 )
 
 from .conftest import TEST_HISTORY_DAYS, make_entry
@@ -88,6 +100,87 @@ def settings_input(
 ) -> dict[str, Any]:
     """The meter settings form, filled in."""
     return {CONF_METER_SERIAL: serial, CONF_HISTORY_DAYS: history_days, **extra}
+
+
+# The price sections of the settings form, and the fields each meter's form shows.
+COSTS = "costs"
+CAPACITY = "capacity"
+HIGH_LOW = {
+    "price_consumption_high",
+    "price_consumption_low",
+    "price_injection_high",
+    "price_injection_low",
+}
+SINGLE = {"price_consumption_single", "price_injection_single"}
+ELEC_FORMULA = {
+    CONF_OFFTAKE_FACTOR,
+    CONF_OFFTAKE_OFFSET,
+    CONF_INJECTION_FACTOR,
+    CONF_INJECTION_OFFSET,
+}
+GAS_COSTS = {
+    CONF_PRICE_SOURCE,
+    CONF_GAS_PRICE,
+    CONF_GAS_PRICE_UNIT,
+    CONF_PRICE_ENTITY,
+    CONF_OFFTAKE_FACTOR,
+    CONF_OFFTAKE_OFFSET,
+}
+PRICE_ENTITY = "sensor.nordpool_be"
+
+
+def section_schema(result: FlowResult, name: str) -> Any:
+    """The schema of one section of a shown form."""
+    for key, value in result["data_schema"].schema.items():
+        if str(key) == name:
+            return value.schema
+    raise KeyError(name)
+
+
+def section_fields(result: FlowResult, name: str) -> set[str]:
+    """The names of the fields of one section of a shown form."""
+    return {str(key) for key in section_schema(result, name).schema}
+
+
+def section_suggested(result: FlowResult, name: str) -> dict[str, Any]:
+    """What one section of a shown form pre-fills."""
+    values: dict[str, Any] = {}
+    for key in section_schema(result, name).schema:
+        description = getattr(key, "description", None) or {}
+        if "suggested_value" in description:
+            values[str(key)] = description["suggested_value"]
+    return values
+
+
+def costs(source: str, **values: Any) -> dict[str, Any]:
+    """The costs section, filled in."""
+    return {CONF_PRICE_SOURCE: source, **values}
+
+
+def price_input(
+    serial: str, cost: dict[str, Any], capacity: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The settings form with its price sections (the days of history unchanged)."""
+    typed = settings_input(serial, **{COSTS: cost})
+    if capacity is not None:
+        typed[CAPACITY] = capacity
+    return typed
+
+
+def saved(entry: ConfigEntry, ean: str) -> dict[str, Any]:
+    """A meter's subentry data."""
+    return dict(entry.subentries[subentry_id(ean)].data)
+
+
+def without_prices(ean: str, serial: str, kind: MeterType) -> dict[str, Any]:
+    """A meter's subentry data with no price settings, as the test entries start."""
+    return {
+        CONF_EAN: ean,
+        CONF_METER_SERIAL: serial,
+        CONF_METER_TYPE: kind.value,
+        CONF_HISTORY_DAYS: TEST_HISTORY_DAYS,
+        CONF_IMPORT_UNTIL: None,
+    }
 
 
 # --- adding a meter -----------------------------------------------------------------------
@@ -249,12 +342,15 @@ async def test_add_meter_to_entry_not_loaded(
 async def test_settings_form(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Serial, days of history and the optional import stop, pre-filled; no EAN."""
+    """Serial, days of history and the optional import stop, pre-filled; no EAN; then
+    the prices: a gas meter's form has gas prices only, and no capacity tariff."""
     await set_up(hass, both_entry)
     result = await meter_settings(hass, both_entry, GAS_EAN)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert fields(result) == {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL}
+    assert fields(result) == {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL, COSTS}
+    assert section_fields(result, COSTS) == GAS_COSTS
+    assert section_suggested(result, COSTS) == {}  # no prices yet: the defaults show
     assert CONF_EAN not in fields(result)
     markers = {str(key): type(key).__name__ for key in result["data_schema"].schema}
     assert markers[CONF_IMPORT_UNTIL] == "Optional"
@@ -396,6 +492,7 @@ async def test_settings_history_days_out_of_range(
 
 
 # What the flows can show: every key error_key() returns, and each flow's own.
+PRICE_ERRORS = {"fixed_price_missing", "price_entity_missing", "price_entity_unit"}
 FLOW_ERRORS = {
     "invalid_auth",
     "account_locked",
@@ -431,7 +528,18 @@ def test_flow_texts_translated(path: str) -> None:
 
     meter = texts["config_subentries"]["meter"]
     assert "{max_days}" in meter["error"]["history_days_range"]
-    assert {key for key, text in meter["error"].items() if text} >= FLOW_ERRORS
+    assert {key for key, text in meter["error"].items() if text} >= FLOW_ERRORS | PRICE_ERRORS
+    sections = meter["step"]["reconfigure"]["sections"]
+    for name, shown in (
+        (COSTS, GAS_COSTS | HIGH_LOW | SINGLE | ELEC_FORMULA),
+        (CAPACITY, {CONF_CAPACITY_PRICE}),
+    ):
+        assert sections[name]["name"]
+        assert sections[name]["description"]
+        for part in ("data", "data_description"):
+            assert {key for key, text in sections[name][part].items() if text} == shown, part
+    options = texts["selector"][CONF_PRICE_SOURCE]["options"]
+    assert {key for key, text in options.items() if text} == {"none", "fixed", "entity"}
     for key in ("already_configured_meter", "account_not_loaded", "reconfigure_successful"):
         assert meter["abort"][key]
     assert set(meter["step"]["reconfigure"]["data"]) == {
@@ -456,3 +564,453 @@ async def test_settings_of_meter_with_rejected_password(
     assert result["errors"] == {"base": "invalid_auth"}
     assert fluvius.stats.requests["self_asserted"] == attempts
     assert entry.subentries[subentry_id(GAS_EAN)].data[CONF_METER_SERIAL] == WRONG_SERIAL
+
+
+# --- a meter's prices ---------------------------------------------------------------------
+
+
+async def test_price_form_electricity(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A dual-tariff meter's prices: high and low, the price entity with a formula per
+    direction, and the capacity tariff; the sections do not change the other fields."""
+    await set_up(hass, both_entry)
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    assert fields(result) == {
+        CONF_METER_SERIAL,
+        CONF_HISTORY_DAYS,
+        CONF_IMPORT_UNTIL,
+        COSTS,
+        CAPACITY,
+    }
+    assert section_fields(result, COSTS) == {
+        CONF_PRICE_SOURCE,
+        *HIGH_LOW,
+        CONF_PRICE_ENTITY,
+        *ELEC_FORMULA,
+    }
+    assert section_fields(result, CAPACITY) == {CONF_CAPACITY_PRICE}
+    assert suggested(result) == {
+        CONF_METER_SERIAL: ELEC_SERIAL,
+        CONF_HISTORY_DAYS: TEST_HISTORY_DAYS,
+    }
+    assert section_suggested(result, COSTS) == section_suggested(result, CAPACITY) == {}
+    defaults = {
+        str(key): key.default()
+        for key in section_schema(result, COSTS).schema
+        if callable(key.default)
+    }
+    assert defaults == {
+        CONF_PRICE_SOURCE: "none",
+        CONF_OFFTAKE_FACTOR: 1,
+        CONF_OFFTAKE_OFFSET: 0,
+        CONF_INJECTION_FACTOR: 1,
+        CONF_INJECTION_OFFSET: 0,
+    }
+
+
+async def test_price_form_single_tariff(
+    hass: HomeAssistant, fluvius: FluviusSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A meter whose data has single registers only is priced on them: its form asks for
+    one offtake and one injection price, and saves them under those registers."""
+    entry = make_entry(hass, SINGLE_EAN, SINGLE_SERIAL)
+    await set_up(hass, entry)
+    assert fluvius.truth(SINGLE_EAN).meter.tariff == "single"
+    result = await meter_settings(hass, entry, SINGLE_EAN)
+    assert section_fields(result, COSTS) == {
+        CONF_PRICE_SOURCE,
+        *SINGLE,
+        CONF_PRICE_ENTITY,
+        *ELEC_FORMULA,
+    }
+    setups = count_setups(monkeypatch)
+    prices = {"price_consumption_single": 0.31, "price_injection_single": 0.04}
+    result = await configure(
+        hass, result["flow_id"], price_input(SINGLE_SERIAL, costs("fixed", **prices), {})
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(entry, SINGLE_EAN) == {
+        **without_prices(SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "fixed",
+        **prices,
+    }
+    await hass.async_block_till_done()
+    assert setups == [entry.entry_id]
+    result = await meter_settings(hass, entry, SINGLE_EAN)
+    assert section_suggested(result, COSTS) == {CONF_PRICE_SOURCE: "fixed", **prices}
+
+
+async def test_price_fixed_saved_and_reloaded(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fixed prices (and a capacity price) are stored flat in the meter's data, with nothing
+    else changed; changing only prices reloads the entry once, without a request or login;
+    the form shows them again."""
+    await set_up(hass, both_entry)
+    setups = count_setups(monkeypatch)
+    before = requests_sent(fluvius)
+    gas = saved(both_entry, GAS_EAN)
+    prices = {
+        "price_consumption_high": 0.32,
+        "price_consumption_low": 0.27,
+        "price_injection_high": 0.05,
+        "price_injection_low": 0,
+    }
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "fixed",
+        **prices,
+        CONF_CAPACITY_PRICE: 53.55,
+    }
+    assert saved(both_entry, GAS_EAN) == gas  # the other meter untouched
+    assert requests_sent(fluvius) == before  # the serial did not change: no probe
+    await hass.async_block_till_done()
+    assert setups == [both_entry.entry_id]
+    assert both_entry.state is ConfigEntryState.LOADED
+    assert fluvius.stats.logins == 1
+
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    assert section_suggested(result, COSTS) == {CONF_PRICE_SOURCE: "fixed", **prices}
+    assert section_suggested(result, CAPACITY) == {CONF_CAPACITY_PRICE: 53.55}
+
+    # Saving the same again changes nothing, so nothing reloads.
+    result = await configure(
+        hass,
+        result["flow_id"],
+        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert setups == [both_entry.entry_id]
+
+
+@pytest.mark.parametrize(
+    ("state", "unit"),
+    [
+        ("0.1234", "EUR/kWh"),
+        ("-0.0125", "€/kWh"),  # market prices go negative
+        ("123.4", "EUR/MWh"),
+        ("-12.5", "€/MWh"),
+    ],
+)
+async def test_price_entity_saved(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    state: str,
+    unit: str,
+) -> None:
+    """A price entity in a currency per kWh or MWh, with the contract's formula per
+    direction (negative offsets allowed), is stored with the formula; fixed prices typed
+    too are not (they belong to the other source); the entry reloads once."""
+    hass.states.async_set(PRICE_ENTITY, state, {"unit_of_measurement": unit})
+    await set_up(hass, both_entry)
+    setups = count_setups(monkeypatch)
+    formula = {
+        CONF_OFFTAKE_FACTOR: 1.1,
+        CONF_OFFTAKE_OFFSET: 0.012,
+        CONF_INJECTION_FACTOR: 0.9,
+        CONF_INJECTION_OFFSET: -0.015,
+    }
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    typed = costs(
+        "entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, "price_consumption_high": 0.3}, **formula
+    )
+    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, {}))
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "entity",
+        CONF_PRICE_ENTITY: PRICE_ENTITY,
+        **formula,
+    }
+    await hass.async_block_till_done()
+    assert setups == [both_entry.entry_id]
+
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    assert section_suggested(result, COSTS) == {
+        CONF_PRICE_SOURCE: "entity",
+        CONF_PRICE_ENTITY: PRICE_ENTITY,
+        **formula,
+    }
+
+
+async def test_price_entity_default_formula(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A formula left empty is the entity's price as is: factor 1, offset 0."""
+    hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": "EUR/kWh"})
+    await set_up(hass, both_entry)
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    typed = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY})
+    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, {}))
+    assert result["reason"] == "reconfigure_successful"
+    data = saved(both_entry, ELEC_EAN)
+    assert {key: data[key] for key in ELEC_FORMULA} == {
+        CONF_OFFTAKE_FACTOR: 1,
+        CONF_OFFTAKE_OFFSET: 0,
+        CONF_INJECTION_FACTOR: 1,
+        CONF_INJECTION_OFFSET: 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "unit", "error"),
+    [
+        (MeterType.ELECTRICITY, costs("fixed"), None, "fixed_price_missing"),
+        (
+            MeterType.GAS,
+            costs("fixed", **{CONF_GAS_PRICE_UNIT: "kWh"}),
+            None,
+            "fixed_price_missing",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_consumption_high=0.3),
+            None,
+            "price_entity_missing",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity="sensor.nordpool_nl"),
+            None,
+            "price_entity_missing",
+        ),
+        (MeterType.GAS, costs("entity"), None, "price_entity_missing"),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "W",
+            "price_entity_unit",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "kWh",
+            "price_entity_unit",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "c€/kWh",
+            "price_entity_unit",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "ct/kWh",
+            "price_entity_unit",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "EUR/m³",
+            "price_entity_unit",
+        ),
+        (MeterType.GAS, costs("entity", price_entity=PRICE_ENTITY), "EUR/kW", "price_entity_unit"),
+    ],
+    ids=[
+        "fixed_without_price",
+        "gas_fixed_without_price",
+        "entity_not_chosen",
+        "entity_not_existing",
+        "gas_entity_not_chosen",
+        "unit_power",
+        "unit_without_currency",
+        "unit_cents",
+        "unit_cents_ct",
+        "electricity_per_m3",
+        "gas_per_kw",
+    ],
+)
+async def test_price_errors(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: MeterType,
+    typed: dict[str, Any],
+    unit: str | None,
+    error: str,
+) -> None:
+    """Prices that cannot work: a translated error on the costs section, what was typed
+    shown again, nothing saved, no reload, no request."""
+    if unit is not None:
+        hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": unit})
+    await set_up(hass, both_entry)
+    ean, serial = (GAS_EAN, GAS_SERIAL) if kind is MeterType.GAS else (ELEC_EAN, ELEC_SERIAL)
+    setups = count_setups(monkeypatch)
+    before = (saved(both_entry, ean), requests_sent(fluvius))
+    result = await meter_settings(hass, both_entry, ean)
+    form = price_input(serial, typed)
+    result = await configure(hass, result["flow_id"], form)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {COSTS: error}
+    assert suggested(result) == settings_input(serial)
+    assert section_suggested(result, COSTS).items() >= typed.items()
+    await hass.async_block_till_done()
+    assert (saved(both_entry, ean), requests_sent(fluvius)) == before
+    assert setups == []
+
+
+async def test_price_negative_fixed_refused(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """Fixed prices and the capacity price are never negative (injection is paid as a
+    positive compensation): the form's own bounds refuse them."""
+    await set_up(hass, both_entry)
+    for typed, capacity in (
+        (costs("fixed", price_injection_high=-0.05), {}),
+        (costs("none"), {CONF_CAPACITY_PRICE: -1}),
+    ):
+        result = await meter_settings(hass, both_entry, ELEC_EAN)
+        with pytest.raises(InvalidData):
+            await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, capacity))
+    assert CONF_PRICE_SOURCE not in saved(both_entry, ELEC_EAN)
+
+
+async def test_price_source_none_removes_prices(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Switching back to no costs removes every price key, and the capacity price once
+    its field is cleared; the meter's other settings stay; each change reloads once."""
+    hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": "EUR/kWh"})
+    await set_up(hass, both_entry)
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    entity = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.01})
+    result = await configure(
+        hass,
+        result["flow_id"],
+        price_input(ELEC_SERIAL, entity, {CONF_CAPACITY_PRICE: 53.55}),
+    )
+    assert saved(both_entry, ELEC_EAN)[CONF_PRICE_SOURCE] == "entity"
+    await hass.async_block_till_done()
+
+    setups = count_setups(monkeypatch)
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        price_input(ELEC_SERIAL, costs("none"), {CONF_CAPACITY_PRICE: 53.55}),
+    )
+    assert result["reason"] == "reconfigure_successful"
+    # The capacity tariff does not depend on the energy prices' source.
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_CAPACITY_PRICE: 53.55,
+    }
+    await hass.async_block_till_done()
+    assert setups == [both_entry.entry_id]
+
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    assert section_suggested(result, COSTS) == {}
+    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, costs("none"), {}))
+    assert saved(both_entry, ELEC_EAN) == without_prices(
+        ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY
+    )
+    await hass.async_block_till_done()
+    assert setups == [both_entry.entry_id] * 2
+
+
+async def test_price_form_without_sections_keeps_prices(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A settings form submitted without its price sections (as before they existed)
+    changes the other settings only: the saved prices stay."""
+    await set_up(hass, both_entry)
+    prices = {"price_consumption_high": 0.32}
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
+    )
+    await hass.async_block_till_done()
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await configure(hass, result["flow_id"], settings_input(ELEC_SERIAL, 30))
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_HISTORY_DAYS: 30,
+        CONF_PRICE_SOURCE: "fixed",
+        **prices,
+        CONF_CAPACITY_PRICE: 53.55,
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit", "stored"),
+    [
+        (
+            costs("fixed", **{CONF_GAS_PRICE: 1.25}),
+            None,
+            {CONF_PRICE_SOURCE: "fixed", CONF_GAS_PRICE: 1.25, CONF_GAS_PRICE_UNIT: "m³"},
+        ),
+        (
+            costs("fixed", **{CONF_GAS_PRICE: 0.11, CONF_GAS_PRICE_UNIT: "kWh"}),
+            None,
+            {CONF_PRICE_SOURCE: "fixed", CONF_GAS_PRICE: 0.11, CONF_GAS_PRICE_UNIT: "kWh"},
+        ),
+        # The entity's unit decides the gas register it prices, whatever the unit field.
+        (
+            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_GAS_PRICE_UNIT: "kWh"}),
+            "EUR/m³",
+            {
+                CONF_PRICE_SOURCE: "entity",
+                CONF_PRICE_ENTITY: PRICE_ENTITY,
+                CONF_OFFTAKE_FACTOR: 1,
+                CONF_OFFTAKE_OFFSET: 0,
+                CONF_GAS_PRICE_UNIT: "m³",
+            },
+        ),
+        (
+            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.004}),
+            "EUR/MWh",
+            {
+                CONF_PRICE_SOURCE: "entity",
+                CONF_PRICE_ENTITY: PRICE_ENTITY,
+                CONF_OFFTAKE_FACTOR: 1,
+                CONF_OFFTAKE_OFFSET: 0.004,
+                CONF_GAS_PRICE_UNIT: "kWh",
+            },
+        ),
+    ],
+    ids=["fixed_per_m3", "fixed_per_kwh", "entity_per_m3", "entity_per_mwh"],
+)
+async def test_price_gas_saved(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    typed: dict[str, Any],
+    unit: str | None,
+    stored: dict[str, Any],
+) -> None:
+    """A gas meter's price: fixed per m³ or kWh, or an entity per m³, kWh or MWh; no
+    electricity keys, no capacity tariff."""
+    if unit is not None:
+        hass.states.async_set(PRICE_ENTITY, "0.9", {"unit_of_measurement": unit})
+    await set_up(hass, both_entry)
+    result = await meter_settings(hass, both_entry, GAS_EAN)
+    result = await configure(hass, result["flow_id"], price_input(GAS_SERIAL, typed))
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, GAS_EAN) == {
+        **without_prices(GAS_EAN, GAS_SERIAL, MeterType.GAS),
+        **stored,
+    }
