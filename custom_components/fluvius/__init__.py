@@ -86,7 +86,9 @@ async def _async_reload(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
     """Reload; a meter whose subentry was deleted takes its statistics and issues along."""
     for subentry_id, coordinator in entry.runtime_data.meters.items():
         if subentry_id not in entry.subentries:
-            await async_remove_meter(hass, subentry_id, coordinator.meter)
+            await async_remove_meter(
+                hass, subentry_id, coordinator.meter, coordinator.quarter_hours
+            )
     await hass.config_entries.async_reload(entry.entry_id)
 
 
@@ -109,9 +111,15 @@ async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
         await async_remove_meter(hass, subentry.subentry_id, MeterConfig.from_subentry(subentry))
 
 
-async def async_remove_meter(hass: HomeAssistant, subentry_id: str, meter: MeterConfig) -> None:
+async def async_remove_meter(
+    hass: HomeAssistant,
+    subentry_id: str,
+    meter: MeterConfig,
+    store: QuarterHourStore | None = None,
+) -> None:
     """Forget one meter's statistics (energy and cost), kept quarter-hours and repair issues
-    (the meter was removed)."""
+    (the meter was removed). ``store``: the loaded meter's own store, so that it does not
+    write the file again when the entry unloads."""
     async_delete_meter_issues(hass, subentry_id)
     FluviusStatistics(hass, meter.ean, meter.meter_type, "").async_clear()
-    await QuarterHourStore(hass, subentry_id, 0).async_remove()
+    await (store or QuarterHourStore(hass, subentry_id, 0)).async_remove()

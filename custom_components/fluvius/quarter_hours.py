@@ -45,10 +45,11 @@ class QuarterHourStore:
         self._days: dict[str, list[Any]] = {}
         self.costed_with: str | None = None  # the price signature the cost statistics use
         self._loaded = False
+        self._removed = False
 
     async def async_load(self) -> None:
         """Read the file once."""
-        if self._loaded:
+        if self._loaded or self._removed:
             return
         stored = await self._store.async_load() or {}
         self._days = dict(stored.get("days", {}))
@@ -60,11 +61,13 @@ class QuarterHourStore:
 
     def schedule_save(self) -> None:
         """Write soon (coalesced)."""
-        self._store.async_delay_save(self._data, _SAVE_DELAY)
+        if not self._removed:
+            self._store.async_delay_save(self._data, _SAVE_DELAY)
 
     async def async_save(self) -> None:
-        """Write now (unload, re-cost done)."""
-        await self._store.async_save(self._data())
+        """Write now (re-cost done)."""
+        if not self._removed:
+            await self._store.async_save(self._data())
 
     async def async_flush(self) -> None:
         """Write what is pending (unload: the next instance reads the file)."""
@@ -72,7 +75,10 @@ class QuarterHourStore:
             await self._store.async_save(self._data())
 
     async def async_remove(self) -> None:
-        """Delete the file (meter removed)."""
+        """Delete the file (meter removed); pending writes are dropped and no later one
+        happens."""
+        self._loaded = False
+        self._removed = True
         await self._store.async_remove()
 
     def put(self, intervals: Iterable[Interval]) -> None:

@@ -168,9 +168,13 @@ async def test_fixed_prices_equal_truth_then_recost_once(
 @pytest.mark.parametrize("persistent_database", [True])
 @pytest.mark.parametrize("fluvius", ["live"], indirect=True)
 async def test_gas_fixed_price_per_m3(
-    fluvius: FluviusSimulator, runs: Runs, freezer: FrozenDateTimeFactory
+    fluvius: FluviusSimulator,
+    runs: Runs,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
 ) -> None:
-    """Gas priced per m³: one cost statistic on the volume, hour by hour."""
+    """Gas priced per m³: one cost statistic on the volume, hour by hour; gone with the
+    meter."""
     freezer.move_to(SPRING)
     truth = fluvius.truth(GAS_EAN)
     entry = account_entry([GAS], 20, prices={"price_source": "fixed", "price_gas": 1.234})
@@ -180,6 +184,14 @@ async def test_gas_fixed_price_per_m3(
         expected = expected_costs(quarters, ("gas_volume",), lambda _q, _r: 1.234)
         assert_costs(await cost_rows(hass, GAS_EAN, ("gas_volume",)), expected)
         assert not (await cost_rows(hass, GAS_EAN, ("gas_energy",)))["gas_energy"]
+        key = f"{DOMAIN}.{subentry_id(GAS_EAN)}.quarter_hours"
+        assert key in hass_storage
+        # Deleting the meter takes its cost statistics and kept quarter-hours along.
+        own = hass.config_entries.async_entries(DOMAIN)[0]
+        assert hass.config_entries.async_remove_subentry(own, subentry_id(GAS_EAN))
+        await hass.async_block_till_done()
+        assert not (await cost_rows(hass, GAS_EAN, ("gas_volume",)))["gas_volume"]
+        assert key not in hass_storage
 
 
 def market_price(quarter: datetime) -> float:
