@@ -13,7 +13,7 @@ life.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import logging
 import time
@@ -21,20 +21,14 @@ from typing import Any
 
 from freezegun import api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.fluvius.api.brussels import BRUSSELS
-from custom_components.fluvius.const import DOMAIN
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import MeterTruth
 
@@ -143,33 +137,17 @@ def unhandled(records: list[logging.LogRecord]) -> list[str]:
     return bad
 
 
-async def statistics_rows(
-    hass: HomeAssistant, ean: str, registers: tuple[str, ...]
-) -> dict[str, list[dict[str, Any]]]:
-    """Hourly rows (start, state, sum) of a meter's statistics, by register."""
-    ids = {f"{DOMAIN}:{ean}_{register}" for register in registers}
-    await async_wait_recording_done(hass)
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        ids,
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return {register: found.get(f"{DOMAIN}:{ean}_{register}", []) for register in registers}
-
-
 def assert_statistics_match(
     rows: dict[str, list[dict[str, Any]]],
     truth: MeterTruth,
     start: datetime,
     now: datetime,
+    prices: Mapping[str, float] | None = None,
 ) -> int:
     """Every published hour since `start` exactly once, equal to the final values when final,
-    else to what the portal serves now; running sums from zero. Returns the hours checked."""
+    else to what the portal serves now; running sums from zero. Returns the hours checked.
+
+    With `prices` (per register), the rows are cost rows: the truth's energy × the price."""
     end = truth.published_until(now)
     assert end is not None
     served = truth.hourly(start, end, as_of=now)
@@ -186,6 +164,7 @@ def assert_statistics_match(
         total = 0.0
         for hour, row in zip(hours, series, strict=True):
             want = (final if hour < final_until else served)[hour][register]
+            want *= prices[register] if prices is not None else 1.0
             total += want
             assert abs(row["state"] - want) < TOLERANCE, (register, hour, row["state"], want)
             assert abs(row["sum"] - total) < TOLERANCE, (register, hour)

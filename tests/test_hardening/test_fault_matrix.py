@@ -56,6 +56,7 @@ from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.issues import access_issue_id, no_data_issue_id
 from tests.entries import ELEC, GAS, account_entry, coordinator, subentry_id
+from tests.recorded import statistics_rows
 from tests.simulator import ENDPOINTS, FluviusSimulator, SimClock
 from tests.simulator.b2c import B2CService
 from tests.simulator.demo import (
@@ -71,7 +72,6 @@ from .conftest import (
     OUR_LOGGER,
     assert_statistics_match,
     settle,
-    statistics_rows,
     unhandled,
 )
 

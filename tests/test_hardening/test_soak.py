@@ -36,6 +36,7 @@ import pytest
 
 from custom_components.fluvius.api.brussels import BRUSSELS
 from tests.entries import ELEC, GAS, account_entry
+from tests.recorded import statistics_rows
 from tests.simulator import FluviusSimulator, MeterTruth, SimClock
 from tests.simulator.demo import ELEC_EAN, GAS_EAN
 
@@ -43,7 +44,6 @@ from .conftest import (
     SettlingRuns,
     assert_statistics_match,
     local_days,
-    statistics_rows,
     unhandled,
 )
 
@@ -72,6 +72,19 @@ MAX_EVENT_DELAY = timedelta(hours=12)  # same publication day, whatever the faul
 SETTLE_DAYS = 3  # fault-free days at the end, so that revisions of the last days land
 ELEC_REGISTERS = ("consumption_high", "consumption_low", "injection_high", "injection_low")
 GAS_REGISTERS = ("gas_volume", "gas_energy")
+PRICES = {
+    "consumption_high": 0.3123,
+    "consumption_low": 0.2456,
+    "injection_high": 0.0521,
+    "injection_low": 0.0387,
+    "gas_volume": 1.234,
+}
+PRICE_SETTINGS = {
+    "price_source": "fixed",
+    **{f"price_{r}": PRICES[r] for r in ELEC_REGISTERS},
+    "price_gas": PRICES["gas_volume"],
+}
+COST_KIND = {r: "compensation" if r.startswith("injection") else "cost" for r in ELEC_REGISTERS}
 
 
 @dataclass(slots=True)
@@ -176,7 +189,8 @@ async def test_soak_sixty_days(  # noqa: PLR0917
     # Another seed (FLUVIUS_SOAK_SEED) gives other faults at other moments: for bug hunts.
     sim.faults.random(os.environ.get("FLUVIUS_SOAK_SEED", "soak"), FAULT_RATE, kinds=FAULT_KINDS)
     watch = PeakWatch(sim.truth(ELEC_EAN))
-    entries = [account_entry([ELEC, GAS], HISTORY_DAYS)]
+    # Fixed prices on both meters: their cost statistics must follow every revision too.
+    entries = [account_entry([ELEC, GAS], HISTORY_DAYS, prices=PRICE_SETTINGS)]
 
     async def on_start(hass: HomeAssistant) -> None:
         hass.bus.async_listen(EVENT_STATE_CHANGED, watch.on_state)
@@ -218,6 +232,20 @@ async def test_soak_sixty_days(  # noqa: PLR0917
                     )
                     gas_hours = assert_statistics_match(
                         await statistics_rows(hass, GAS_EAN, GAS_REGISTERS), gas, gas_start, now
+                    )
+                    elec_costs = await statistics_rows(
+                        hass, ELEC_EAN, tuple(f"{r}_{COST_KIND[r]}" for r in ELEC_REGISTERS)
+                    )
+                    assert_statistics_match(
+                        {r: elec_costs[f"{r}_{COST_KIND[r]}"] for r in ELEC_REGISTERS},
+                        elec,
+                        elec_start,
+                        now,
+                        PRICES,
+                    )
+                    gas_costs = await statistics_rows(hass, GAS_EAN, ("gas_volume_cost",))
+                    assert_statistics_match(
+                        {"gas_volume": gas_costs["gas_volume_cost"]}, gas, gas_start, now, PRICES
                     )
                     # Revisions did happen, and the statistics hold the revised values.
                     revised = _revised_hours(elec, elec_start, now) + _revised_hours(

@@ -13,7 +13,6 @@ from typing import Any
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
-    statistics_during_period,
 )
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -39,6 +38,7 @@ from custom_components.fluvius.const import DOMAIN, SUBENTRY_METER
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.issues import access_issue_id
 from tests.entries import coordinator, subentry_id
+from tests.recorded import statistics_rows
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
     DEMO_EMAIL,
@@ -124,25 +124,6 @@ async def statistic_ids(hass: HomeAssistant) -> set[str]:
     await async_wait_recording_done(hass)
     listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
     return {s["statistic_id"] for s in listed if s["statistic_id"].startswith(f"{DOMAIN}:")}
-
-
-async def hourly_rows(
-    hass: HomeAssistant, ean: str, registers: tuple[str, ...]
-) -> dict[str, list[dict[str, Any]]]:
-    """A meter's hourly statistics rows (start, state, sum) per register."""
-    ids = {f"{DOMAIN}:{ean}_{register}" for register in registers}
-    await async_wait_recording_done(hass)
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        ids,
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return {register: found.get(f"{DOMAIN}:{ean}_{register}", []) for register in registers}
 
 
 def assert_rows_match_truth(
@@ -347,7 +328,7 @@ async def test_add_meter_does_not_log_in_again(  # noqa: PLR0917
     assert gas_entities
     assert {e.config_subentry_id for e in gas_entities} == {added.subentry_id}
     # Its history is imported too, equal to the truth.
-    assert_rows_match_truth(await hourly_rows(hass, GAS_EAN, GAS_REGISTERS), fluvius, GAS_EAN)
+    assert_rows_match_truth(await statistics_rows(hass, GAS_EAN, GAS_REGISTERS), fluvius, GAS_EAN)
 
 
 async def test_remove_meter_removes_its_statistics_device_and_entities(
@@ -364,9 +345,9 @@ async def test_remove_meter_removes_its_statistics_device_and_entities(
     gas_ids = {f"{DOMAIN}:{GAS_EAN}_{r}" for r in GAS_REGISTERS}
     elec_ids = {f"{DOMAIN}:{ELEC_EAN}_{r}" for r in ELEC_REGISTERS}
     assert gas_ids | elec_ids <= await statistic_ids(hass)
-    elec_rows = await hourly_rows(hass, ELEC_EAN, ELEC_REGISTERS)
+    elec_rows = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
     assert_rows_match_truth(elec_rows, fluvius, ELEC_EAN)
-    assert_rows_match_truth(await hourly_rows(hass, GAS_EAN, GAS_REGISTERS), fluvius, GAS_EAN)
+    assert_rows_match_truth(await statistics_rows(hass, GAS_EAN, GAS_REGISTERS), fluvius, GAS_EAN)
     gas_entity_ids = [
         e.entity_id
         for e in er.async_entries_for_config_entry(entity_registry, both_entry.entry_id)
@@ -387,7 +368,7 @@ async def test_remove_meter_removes_its_statistics_device_and_entities(
     ours = await statistic_ids(hass)
     assert not ours & gas_ids
     assert elec_ids <= ours
-    assert await hourly_rows(hass, GAS_EAN, GAS_REGISTERS) == {r: [] for r in GAS_REGISTERS}
+    assert await statistics_rows(hass, GAS_EAN, GAS_REGISTERS) == {r: [] for r in GAS_REGISTERS}
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, GAS_EAN), both_entry.entry_id)
         is None
@@ -399,7 +380,7 @@ async def test_remove_meter_removes_its_statistics_device_and_entities(
     ]
     assert all(hass.states.get(entity_id) is None for entity_id in gas_entity_ids)
     # The electricity meter: statistics unchanged, device, entities and values in place.
-    assert await hourly_rows(hass, ELEC_EAN, ELEC_REGISTERS) == elec_rows
+    assert await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS) == elec_rows
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, ELEC_EAN), both_entry.entry_id)
         is not None

@@ -31,6 +31,7 @@ from tests.entries import (
     subentry_id,
     v1_entry,
 )
+from tests.recorded import statistics_rows
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
@@ -47,7 +48,6 @@ from .test_energy import (
     GAS_REGISTERS,
     _assert_hours_match,
     _local_day,
-    _rows,
 )
 
 Runs = Callable[[list[MockConfigEntry]], HomeAssistantRuns]
@@ -196,7 +196,7 @@ async def test_migration_merges_meters_per_account(
             start = truth.day_bounds(_local_day(NOW) - timedelta(days=days))[0]
             expected = truth.hourly(start, truth.published_until(now), as_of=now)
             wanted = {h: v for h, v in expected.items() if h >= start}
-            rows = await _rows(hass, ean, registers[ean])
+            rows = await statistics_rows(hass, ean, registers[ean])
             rows = {r: s for r, s in rows.items() if s}  # registers the meter has
             assert rows, ean
             _assert_hours_match(rows, wanted)
@@ -269,7 +269,8 @@ async def test_raising_history_imports_the_older_days(
     entry = account_entry([ELEC], 60)
     async with runs([entry]).run() as hass:
         _assert_hours_match(
-            await _rows(hass, ELEC_EAN, ELEC_REGISTERS), _expected(fluvius, ELEC_EAN, 60, NOW)
+            await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS),
+            _expected(fluvius, ELEC_EAN, 60, NOW),
         )
         fluvius.reset_stats()
         result = await hass.config_entries.subentries.async_init(
@@ -284,7 +285,8 @@ async def test_raising_history_imports_the_older_days(
         await hass.async_block_till_done(wait_background_tasks=True)
         assert coordinator(hass.config_entries.async_get_entry(entry.entry_id)).backfill.done
         _assert_hours_match(
-            await _rows(hass, ELEC_EAN, ELEC_REGISTERS), _expected(fluvius, ELEC_EAN, 120, NOW)
+            await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS),
+            _expected(fluvius, ELEC_EAN, 120, NOW),
         )
         assert fluvius.stats.logins == 0  # a reload reuses the stored token
         requests = sum(fluvius.stats.requests.values())
@@ -300,7 +302,8 @@ async def test_raising_history_imports_the_older_days(
         )
         await hass.async_block_till_done(wait_background_tasks=True)
         _assert_hours_match(
-            await _rows(hass, ELEC_EAN, ELEC_REGISTERS), _expected(fluvius, ELEC_EAN, 120, NOW)
+            await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS),
+            _expected(fluvius, ELEC_EAN, 120, NOW),
         )
 
 
@@ -322,7 +325,7 @@ async def test_import_stops_at_the_cut_off_date(
         now = dt_util.utcnow()
         end = truth.day_bounds(cut_off)[0]
         expected = {h: v for h, v in _expected(fluvius, ELEC_EAN, 32, now).items() if h < end}
-        _assert_hours_match(await _rows(hass, ELEC_EAN, ELEC_REGISTERS), expected)
+        _assert_hours_match(await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS), expected)
         # The sensors show the newest published day all the same.
         meter = coordinator(hass.config_entries.async_get_entry(entry.entry_id))
         newest = truth.last_published_day(now)

@@ -13,11 +13,9 @@ import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import (
     async_import_statistics,
-    statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
 import pytest
@@ -30,6 +28,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.const import DOMAIN
 from tests.entries import ELEC, GAS, account_entry, coordinator, subentry_id
+from tests.recorded import statistics_rows
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import ELEC_EAN, GAS_EAN
@@ -60,19 +59,9 @@ async def cost_rows(
     hass: HomeAssistant, ean: str, registers: tuple[str, ...]
 ) -> dict[str, list[dict[str, Any]]]:
     """The stored hourly cost rows of each register."""
-    ids = {cost_id(ean, register) for register in registers}
-    await async_wait_recording_done(hass)
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        ids,
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return {register: found.get(cost_id(ean, register), []) for register in registers}
+    suffixes = {cost_id(ean, r).removeprefix(f"{DOMAIN}:{ean}_"): r for r in registers}
+    rows = await statistics_rows(hass, ean, tuple(suffixes))
+    return {register: rows[suffix] for suffix, register in suffixes.items()}
 
 
 def assert_costs(

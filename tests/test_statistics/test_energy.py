@@ -9,16 +9,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.api.models import Resolution
@@ -26,6 +21,7 @@ from custom_components.fluvius.backfill import StatisticsBackfill
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.peaks import month_peaks
 from tests.entries import coordinator
+from tests.recorded import statistics_rows
 from tests.restartable import HomeAssistantRuns
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import ELEC_EAN, GAS_EAN, GAS_SERIAL
@@ -40,24 +36,6 @@ AUTUMN = datetime(2025, 11, 20, 10, 0, tzinfo=UTC)
 TOLERANCE = 1e-6
 
 Runs = Callable[[list[MockConfigEntry]], HomeAssistantRuns]
-
-
-async def _rows(
-    hass: HomeAssistant, ean: str, registers: tuple[str, ...], period: str = "hour"
-) -> dict[str, list[dict]]:
-    ids = {f"{DOMAIN}:{ean}_{register}" for register in registers}
-    await async_wait_recording_done(hass)
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        ids,
-        period,
-        None,
-        {"state", "sum", "change"},
-    )
-    return {register: found.get(f"{DOMAIN}:{ean}_{register}", []) for register in registers}
 
 
 def _utc(timestamp: float) -> datetime:
@@ -102,7 +80,7 @@ async def test_backfill_equals_truth(
         end = truth.published_until(now)
         expected = truth.hourly(start, end, as_of=now)
         assert len(expected) > 59 * 24
-        hourly = await _rows(hass, ELEC_EAN, ELEC_REGISTERS)
+        hourly = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
         _assert_hours_match(hourly, expected)
         # The DST day has 23 (spring) or 25 (autumn) hourly rows.
         dst_day = date(2026, 3, 29) if now is SPRING else date(2025, 10, 26)
@@ -110,7 +88,7 @@ async def test_backfill_equals_truth(
         dst_hours = [h for h in expected if dst_start <= h < dst_end]
         assert len(dst_hours) == (23 if now is SPRING else 25)
 
-        daily = await _rows(hass, ELEC_EAN, ELEC_REGISTERS, "day")
+        daily = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS, "day")
         for register, series in daily.items():
             assert series
             for row in series:
@@ -118,7 +96,7 @@ async def test_backfill_equals_truth(
                 want = (truth.daily(day, as_of=now) or {}).get(register, 0.0)
                 assert abs(row["change"] - want) < TOLERANCE, (register, day)
 
-        monthly = await _rows(hass, ELEC_EAN, ELEC_REGISTERS, "month")
+        monthly = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS, "month")
         for register, series in monthly.items():
             for row in series:
                 month = _local_day(_utc(row["start"]))
@@ -142,7 +120,7 @@ async def test_gas_backfill_equals_truth(fluvius: FluviusSimulator, runs: Runs) 
         first_day = _local_day(now) - timedelta(days=20)
         start = truth.day_bounds(first_day)[0]  # the horizon is counted in gas days (06:00)
         expected = truth.hourly(start, truth.published_until(now), as_of=now)
-        _assert_hours_match(await _rows(hass, GAS_EAN, GAS_REGISTERS), expected)
+        _assert_hours_match(await statistics_rows(hass, GAS_EAN, GAS_REGISTERS), expected)
 
 
 def _gas():
@@ -170,7 +148,7 @@ async def test_revisions_are_corrected(
             await ha.tick(timedelta(hours=1))
         now = datetime.now(UTC)
         expected = truth.hourly(window_start, truth.published_until(now), as_of=now)
-        rows = await _rows(hass, ELEC_EAN, ELEC_REGISTERS)
+        rows = await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS)
         _assert_hours_match(rows, expected)
         for register, series in rows.items():
             by_hour = {_utc(row["start"]): row["state"] for row in series}
@@ -205,7 +183,7 @@ async def test_restart_mid_backfill_resumes(
         backfill = coordinator(entry).backfill
         assert not backfill.done
         assert 0 < backfill.progress < 100
-        partial = await _rows(hass, ELEC_EAN, ("consumption_high",))
+        partial = await statistics_rows(hass, ELEC_EAN, ("consumption_high",))
         assert partial["consumption_high"], "part of the history was imported"
     fluvius.faults.clear()
     monkeypatch.setattr(StatisticsBackfill, "_fetch", original)
@@ -215,7 +193,7 @@ async def test_restart_mid_backfill_resumes(
         truth = fluvius.truth(ELEC_EAN)
         start = truth.day_bounds(_local_day(now) - timedelta(days=120))[0]
         expected = truth.hourly(start, truth.published_until(now), as_of=now)
-        _assert_hours_match(await _rows(hass, ELEC_EAN, ELEC_REGISTERS), expected)
+        _assert_hours_match(await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS), expected)
 
 
 def _expected_announcements(fluvius: FluviusSimulator, request_times: list[datetime]) -> int:
