@@ -2,8 +2,9 @@
 
 One walk through what a household does: log in, add the Fluvius account with its electricity
 meter (first with a mistyped EAN), add the gas meter with "Add meter" (no password asked), look
-at both devices' pages, put the imported statistics on the Energy dashboard and read a past day
-there. Every value shown is compared with the simulator's ground truth.
+at both devices' pages, set fixed prices in the electricity meter's settings, put the imported
+energy and cost statistics on the Energy dashboard and read a past day there, energy and cost.
+Every value shown is compared with the simulator's ground truth.
 
 Screenshots of each step land in artifacts/e2e/ (and the key ones in docs/screenshots/), the
 Home Assistant log in artifacts/e2e/homeassistant.log. Chromium comes from the system (never
@@ -65,9 +66,14 @@ DOC_STEPS = {
     "device-page",
     "gas-device-page",
     "energy-config",
+    "energy-cost-config",
     "energy-dashboard",
+    "energy-cost-dashboard",
 }
 VIEWPORT = {"width": 1280, "height": 800}
+# Wider and taller for the screenshot of the dashboard's costs: at 1280 x 800 the "Totals"
+# card is below the fold and its cost column scrolled out of the card.
+COST_VIEWPORT = {"width": 1440, "height": 1100}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -97,6 +103,18 @@ ENTITY_NAMES = {key: STRINGS["entity"]["sensor"][key]["name"] for key in REGISTE
 # The start of the statistics' names: the sensor's name, then the meter ("Consumption high
 # (Fluvius electricity …3456)").
 STATISTIC_SUFFIX = {key: f"{ENTITY_NAMES[key]} (Fluvius" for key in REGISTERS}
+# Fixed prices set in the electricity meter's settings (EUR/kWh; injection: what is paid).
+PRICES = {
+    "consumption_high": 0.3123,
+    "consumption_low": 0.2456,
+    "injection_high": 0.0521,
+    "injection_low": 0.0387,
+}
+# Consumption is priced by a cost statistic, injection by a compensation statistic:
+# "fluvius:<ean>_consumption_high_cost", "Consumption high cost (Fluvius electricity …3456)".
+COST_KIND = {key: "compensation" if key.startswith("injection") else "cost" for key in REGISTERS}
+COST_SUFFIX = {key: f"{ENTITY_NAMES[key]} {COST_KIND[key]} (Fluvius" for key in REGISTERS}
+METER_SETTINGS = STRINGS["config_subentries"]["meter"]["step"]["reconfigure"]
 
 
 def _ci() -> bool:
@@ -134,6 +152,13 @@ def _number(text: str) -> float:
     found = re.search(r"-?[\d,]*\.?\d+", text)
     assert found, f"no number in {text!r}"
     return float(found.group(0).replace(",", ""))
+
+
+def _money(text: str) -> float:
+    """An amount as the English frontend formats euros ("€1.77", "-€0.37", "€1,234.56")."""
+    assert "€" in text, f"no amount in euros in {text!r}"
+    value = _number(text.replace("€", ""))
+    return -abs(value) if re.search(r"[-\u2212]", text) else value
 
 
 def _value_pattern(value: float, decimals: int, unit: str) -> re.Pattern[str]:
@@ -357,7 +382,8 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     # 6. Each device page shows its meter's newest published day, as the simulator has it.
     truth = stack.sim.truth(ELEC_EAN)
     day = truth.last_published_day()
-    expected = truth.daily(day, as_of=stack.sim.clock.now())
+    as_of = stack.sim.clock.now()
+    expected = truth.daily(day, as_of=as_of)
     assert expected is not None
     await page.goto(f"{url}/config/integrations/integration/fluvius")
     await expect(page.get_by_text("2 devices").first).to_be_visible()
@@ -393,7 +419,22 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     changes = await _statistics_changes(stack, *truth.day_bounds(day))
     assert changes == expected, (changes, expected)
 
-    # 7. Energy configuration: both tariffs as grid connections (import and export).
+    # 7. The electricity meter's settings (⚙ of the meter): fixed prices. Saving reloads the
+    #    account, which re-costs the imported history into cost statistics.
+    await _set_fixed_prices(page, url, shots)
+    # That day's cost, from the simulator's quarter-hours and the prices entered.
+    costs = _expected_costs(truth, day, as_of)
+    progress = entities["backfill_progress"]
+    cost_changes = await _cost_changes(
+        stack, *truth.day_bounds(day), costs, progress_entity=progress
+    )
+    print(f"day {day} costs: truth {costs}, statistics {cost_changes}")
+    for key in REGISTERS:
+        assert abs(cost_changes[key] - costs[key]) <= 1e-6, (key, cost_changes, costs)
+    await _wait_for_backfill(stack, entities["backfill_progress"])
+
+    # 8. Energy configuration: both tariffs as grid connections (import and export), each
+    #    with its cost and compensation statistics.
     await page.goto(f"{url}/config/energy")
     for tariff in ("high", "low"):
         await page.get_by_role("button", name="Add grid connection").click()
@@ -404,26 +445,40 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
             await _pick_statistic(page, f"{direction} {tariff}", suffix)
         if tariff == "low":
             await shots.take(page, "grid-connection")
+        await _pick_cost_statistics(page, tariff, shots)
         await page.get_by_role("button", name="Save").click()
         await expect(dialog_title).to_be_hidden()
     for key in REGISTERS:
         await expect(page.get_by_text(STATISTIC_SUFFIX[key]).first).to_be_visible()
     await shots.take(page, "energy-config")
-    prefs = json.dumps(await stack.ws({"type": "energy/get_prefs"}))
+    prefs = await stack.ws({"type": "energy/get_prefs"})
+    prefs_text = json.dumps(prefs)
     for key in REGISTERS:
-        assert f"fluvius:{ELEC_EAN}_{key}" in prefs
+        assert f"fluvius:{ELEC_EAN}_{key}" in prefs_text
+    grid = [source for source in prefs["energy_sources"] if source["type"] == "grid"]
+    configured = _cost_prefs(grid)
+    for key in REGISTERS:
+        assert configured.get(f"fluvius:{ELEC_EAN}_{key}") == _cost_id(key), (key, grid)
 
-    # 8. The Energy dashboard, moved back to the newest published day.
+    # 9. The Energy dashboard, moved back to the newest published day.
     await page.goto(f"{url}/energy")
     today = datetime.now(BRUSSELS).date()
     for _ in range((today - day).days):
         await page.get_by_role("button", name="Previous").click()
     selector = page.locator("hui-energy-period-selector")
     await expect(selector).to_contain_text(f"{day:%b} {day.day}")
-    await _check_energy_dashboard(page, expected)
+    await _check_energy_dashboard(page, expected, costs)
     await page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover highlight in the screenshot
     await page.wait_for_timeout(1500)  # let the chart's grow-in animation finish
     await shots.take(page, "energy-dashboard")
+    # The same day with its costs in view (the "Totals" card's cost column).
+    await page.set_viewport_size(COST_VIEWPORT)
+    table = page.locator("hui-energy-sources-table-card")
+    await expect(table.locator("tr.total")).to_contain_text("€")
+    await expect(selector).to_contain_text(f"{day:%b} {day.day}")
+    await page.mouse.move(0, COST_VIEWPORT["height"] - 1)
+    await page.wait_for_timeout(1500)  # the cards' new layout, and the chart's animation
+    await shots.take(page, "energy-cost-dashboard")
 
 
 async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
@@ -446,8 +501,94 @@ async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
     await expect(search).to_be_hidden()
 
 
-async def _check_energy_dashboard(page: Any, expected: dict[str, float]) -> None:
-    """The day's totals as the dashboard shows them (2 decimals) match the truth."""
+async def _set_fixed_prices(page: Any, url: str, shots: Screenshots) -> None:
+    """The electricity meter's settings (its ⚙ on the integration page): fixed prices."""
+    from playwright.async_api import expect
+
+    await page.goto(f"{url}/config/integrations/integration/fluvius")
+    meter = page.locator("ha-config-sub-entry-row").filter(has_text="Electricity meter")
+    await meter.get_by_role("button", name="Configure").click()
+    costs = METER_SETTINGS["sections"]["costs"]
+    heading = page.get_by_text(costs["name"], exact=True)
+    await expect(heading).to_be_visible()
+    fixed = page.get_by_role("radio", name=STRINGS["selector"]["price_source"]["options"]["fixed"])
+    # The section may start collapsed (depending on the frontend): open it.
+    if not await fixed.is_visible():
+        await heading.click()
+    await fixed.check()
+    for key, price in PRICES.items():
+        # Number fields have no name attribute: find each by its label.
+        field = page.locator("ha-selector-number").filter(has_text=costs["data"][f"price_{key}"])
+        await field.locator("input").fill(str(price))
+    await expect(fixed).to_be_checked()
+    await fixed.evaluate("(el) => el.scrollIntoView({block: 'start'})")  # and the prices
+    await page.wait_for_timeout(500)  # the scroll
+    await shots.take(page, "meter-prices")
+    await page.get_by_role("button", name="Submit").click()
+    done = page.get_by_text(re.compile(r"re-?configuration was successful", re.IGNORECASE))
+    await expect(done).to_be_visible()
+    # The dialog's text button (its ✕ is a "Close" button too, without text).
+    close = page.locator("ha-button").filter(has_text=re.compile(r"^\s*Close\s*$"))
+    await close.click()
+    await expect(done).to_be_hidden()
+
+
+async def _pick_cost_statistics(page: Any, tariff: str, shots: Screenshots) -> None:
+    """In the grid connection dialog: the tariff's cost and compensation statistics."""
+    from playwright.async_api import expect
+
+    consumption, injection = f"consumption_{tariff}", f"injection_{tariff}"
+    await page.get_by_role("radio", name="Use an entity tracking the total costs").check()
+    await _pick_statistic(page, f"consumption {tariff} cost", COST_SUFFIX[consumption])
+    if tariff == "high":
+        # The dialog's cost tracking, scrolled to the top, with the statistic picked.
+        heading = page.get_by_text("Cost tracking", exact=True)
+        await heading.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+        await expect(page.get_by_text(COST_SUFFIX[consumption])).to_be_visible()
+        await page.wait_for_timeout(500)  # the scroll
+        await shots.take(page, "energy-cost-config")
+    await page.get_by_role("radio", name="Use an entity tracking the total compensation").check()
+    await _pick_statistic(page, f"injection {tariff} compensation", COST_SUFFIX[injection])
+    for key in (consumption, injection):
+        await expect(page.get_by_text(COST_SUFFIX[key])).to_be_visible()
+
+
+def _cost_id(key: str) -> str:
+    """The cost (or compensation) statistic of a register of the electricity meter."""
+    return f"fluvius:{ELEC_EAN}_{key}_{COST_KIND[key]}"
+
+
+def _cost_prefs(grid: list[dict[str, Any]]) -> dict[str, str]:
+    """Energy statistic -> its cost statistic, from the Energy preferences' grid sources
+    (one source per connection, or the older flow_from / flow_to lists)."""
+    found: dict[str, str] = {}
+    for source in grid:
+        pairs = [
+            (source, "stat_energy_from", "stat_cost"),
+            (source, "stat_energy_to", "stat_compensation"),
+            *((flow, "stat_energy_from", "stat_cost") for flow in source.get("flow_from", [])),
+            *((flow, "stat_energy_to", "stat_compensation") for flow in source.get("flow_to", [])),
+        ]
+        for item, energy, cost in pairs:
+            if item.get(energy) and item.get(cost):
+                found[item[energy]] = item[cost]
+    return found
+
+
+def _expected_costs(truth: Any, day: Any, as_of: datetime) -> dict[str, float]:
+    """A day's cost per register: each quarter-hour's energy (truth) times its price."""
+    costs = dict.fromkeys(REGISTERS, 0.0)
+    for values in truth.intervals(*truth.day_bounds(day), as_of=as_of).values():
+        for key in REGISTERS:
+            costs[key] += values.get(key, 0.0) * PRICES[key]
+    return costs
+
+
+async def _check_energy_dashboard(
+    page: Any, expected: dict[str, float], costs: dict[str, float]
+) -> None:
+    """The day's totals and costs as the dashboard shows them (2 decimals, cents) match
+    the truth. Compensation for injection is shown as a negative cost."""
     from playwright.async_api import expect
 
     consumed = expected["consumption_high"] + expected["consumption_low"]
@@ -456,12 +597,17 @@ async def _check_energy_dashboard(page: Any, expected: dict[str, float]) -> None
     table = page.locator("hui-energy-sources-table-card")
     total_row = table.locator("tr.total")
     await expect(total_row).to_contain_text(re.compile(r"\d"))
+    await expect(total_row).to_contain_text("€")
     shown: dict[str, float] = {}
+    shown_costs: dict[str, float] = {}
     for key in REGISTERS:
         row = table.locator("tr").filter(has_text=STATISTIC_SUFFIX[key])
-        cell = row.locator("td.mdc-data-table__cell--numeric")
-        shown[key] = abs(_number(await cell.inner_text()))
-    grid_total = _number(await total_row.locator("td.mdc-data-table__cell--numeric").inner_text())
+        cells = row.locator("td.mdc-data-table__cell--numeric")  # energy, cost
+        shown[key] = abs(_number(await cells.nth(0).inner_text()))
+        shown_costs[key] = _money(await cells.nth(1).inner_text())
+    total_cells = total_row.locator("td.mdc-data-table__cell--numeric")
+    grid_total = _number(await total_cells.nth(0).inner_text())
+    grid_cost = _money(await total_cells.nth(1).inner_text())
     distribution = page.locator("hui-energy-distribution-card").filter(visible=True).first
     imported = _number(await distribution.locator("span.consumption").inner_text())
     exported = _number(await distribution.locator("span.return").inner_text())
@@ -476,6 +622,18 @@ async def _check_energy_dashboard(page: Any, expected: dict[str, float]) -> None
     assert abs(imported - consumed) <= 0.005 + 1e-9, (imported, consumed)
     assert abs(exported - injected) <= 0.005 + 1e-9, (exported, injected)
     assert abs(grid_total - (consumed - injected)) <= 0.005 + 1e-9, (grid_total, consumed, injected)
+    # Costs, in cents: consumption costs, injection earns (shown negative).
+    cost = costs["consumption_high"] + costs["consumption_low"]
+    earned = costs["injection_high"] + costs["injection_low"]
+    print(
+        f"energy dashboard costs: rows {shown_costs}, grid total {grid_cost}; "
+        f"truth cost {cost:.4f}, compensation {earned:.4f}"
+    )
+    assert cost > 0
+    for key in REGISTERS:
+        want = -costs[key] if COST_KIND[key] == "compensation" else costs[key]
+        assert abs(shown_costs[key] - want) <= 0.005 + 1e-9, (key, shown_costs[key], want)
+    assert abs(grid_cost - (cost - earned)) <= 0.005 + 1e-9, (grid_cost, cost, earned)
 
 
 async def _finish_dialog(page: Any, shots: Screenshots, step: str) -> None:
@@ -541,6 +699,55 @@ async def _statistics_changes(
         if time.monotonic() > deadline:
             raise AssertionError(f"statistics of {start}..{end} not recorded: {changes}")
         await asyncio.sleep(1)
+
+
+async def _cost_changes(
+    stack: Stack,
+    start: datetime,
+    end: datetime,
+    expected: dict[str, float],
+    *,
+    progress_entity: str,
+    timeout: float = 480,
+) -> dict[str, float]:
+    """Each cost statistic's change over [start, end), once the re-costing wrote them all.
+
+    Saving the prices reloads the account, which then re-costs the whole history, oldest
+    first, in chunks (one may end inside the day): wait until the day's changes equal the
+    truth, or, to fail early, until they stopped moving after the History import sensor
+    reached 100 % again (it restarts from 0 with the reload; before the reload there are no
+    cost statistics at all).
+    """
+    deadline = time.monotonic() + timeout
+    previous: dict[str, float | None] = {}
+    while True:
+        state = "unknown"
+        with suppress(aiohttp.ClientResponseError):
+            state = (await stack.rest(f"/api/states/{progress_entity}"))["state"]
+        finished = state not in ("unknown", "unavailable") and float(state) >= 100
+        changes: dict[str, float | None] = {}
+        for key in REGISTERS:
+            period = await stack.ws(
+                {
+                    "type": "recorder/statistic_during_period",
+                    "statistic_id": _cost_id(key),
+                    "fixed_period": {"start_time": start.isoformat(), "end_time": end.isoformat()},
+                    "types": ["change"],
+                }
+            )
+            changes[key] = period.get("change")
+        done = {key: value for key, value in changes.items() if value is not None}
+        if len(done) == len(REGISTERS) and (
+            all(abs(done[key] - expected[key]) <= 1e-6 for key in REGISTERS)
+            or (finished and changes == previous)
+        ):
+            return done
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"cost statistics of {start}..{end} not recorded: {changes}, truth {expected}"
+            )
+        previous = changes
+        await asyncio.sleep(2)
 
 
 async def _wait_for_backfill(stack: Stack, entity_id: str, timeout: float = 480) -> None:
