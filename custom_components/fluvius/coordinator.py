@@ -88,7 +88,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             meter.ean,
             meter.meter_type,
             f"{meter.meter_type.value} {mask_ean(meter.ean)}",
-            costs=MeterCosts(hass, meter.ean, meter.meter_type, meter.prices),
+            costs=MeterCosts(hass, meter.ean, meter.meter_type, meter.prices, meter.title),
             store=self.quarter_hours,
         )
         self.backfill = StatisticsBackfill(

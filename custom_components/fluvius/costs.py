@@ -72,10 +72,19 @@ class MeterCosts:
     """Cost series of one meter."""
 
     def __init__(
-        self, hass: HomeAssistant, ean: str, meter_type: MeterType, settings: PriceSettings
+        self,
+        hass: HomeAssistant,
+        ean: str,
+        meter_type: MeterType,
+        settings: PriceSettings,
+        name: str = "Fluvius meter",
     ) -> None:
-        """For one meter and its price settings."""
+        """For one meter and its price settings; ``name`` names it in logs (EAN masked)."""
         self._hass = hass
+        self._name = name
+        # Said once per setup: a history import meets the same gap chunk after chunk.
+        self._said_statistics = False
+        self._said_missing = False
         self._ean = ean
         self._meter_type = meter_type
         self.settings = settings
@@ -105,10 +114,31 @@ class MeterCosts:
             return None
         start = min(interval.start for interval in intervals)
         end = max(interval.end for interval in intervals)
-        history = await async_price_history(self._hass, self.settings.entity_id, start, end)
+        entity_id = self.settings.entity_id
+        history = await async_price_history(self._hass, entity_id, start, end)
         self.report.from_states += history.from_states
         self.report.from_statistics += history.from_statistics
         self.report.missing_quarter_hours += history.missing
+        if history.from_statistics and not self._said_statistics:
+            self._said_statistics = True
+            _LOGGER.info(
+                "%s: the state history of %s before %s is purged; its hourly mean statistics "
+                "price those hours",
+                self._name,
+                entity_id,
+                end.date(),
+            )
+        if history.missing and not self._said_missing:
+            self._said_missing = True
+            _LOGGER.warning(
+                "%s: %s has no recorded price for %d quarter-hours between %s and %s; those "
+                "hours get no cost (diagnostics list them)",
+                self._name,
+                entity_id,
+                history.missing,
+                start.date(),
+                end.date(),
+            )
         return history.prices
 
     async def async_series(
@@ -122,8 +152,8 @@ class MeterCosts:
         if costs.missing:
             missing = sorted(costs.missing)
             _LOGGER.debug(
-                "Fluvius meter %s: no price for %d hours (%s to %s)",
-                self._meter_type.value,
+                "%s: no price for %d hours (%s to %s)",
+                self._name,
                 len(missing),
                 missing[0].isoformat(),
                 (missing[-1] + HOUR).isoformat(),

@@ -202,6 +202,7 @@ async def test_price_entity_with_formula_and_purged_history(
     fluvius: FluviusSimulator,
     runs: Runs,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A price sensor in €/MWh changing every quarter-hour (a few seconds late, as Nord Pool
     does) is recorded by the recorder over 12 simulated days; costs are Σ energy × (price ×
@@ -301,3 +302,29 @@ async def test_price_entity_with_formula_and_purged_history(
         report = coordinator(hass.config_entries.async_entries(DOMAIN)[0]).statistics.costs.report
         assert report.from_statistics > 0
         assert report.recosted is not None
+        assert "its hourly mean statistics price those hours" in caplog.text
+
+
+@pytest.mark.parametrize("persistent_database", [True])
+@pytest.mark.parametrize("fluvius", ["live"], indirect=True)
+async def test_hours_without_any_price_get_no_cost_and_are_reported(
+    fluvius: FluviusSimulator,
+    runs: Runs,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A price entity with neither state history nor statistics: no cost row at all (never
+    a zero that would look like free energy), a warning, and the hours in diagnostics."""
+    freezer.move_to(SPRING)
+    truth = fluvius.truth(ELEC_EAN)
+    prices = {"price_source": "entity", "price_entity": "sensor.never_recorded_price"}
+    async with runs([account_entry([ELEC], 3, prices=prices)]).run() as hass:
+        registers = (*OFFTAKE, *INJECTION)
+        assert all(not rows for rows in (await cost_rows(hass, ELEC_EAN, registers)).values())
+        start = truth.day_bounds(_local_day(SPRING) - timedelta(days=3))[0]
+        quarters = truth.intervals(start, truth.published_until(SPRING), as_of=SPRING)
+        report = coordinator(hass.config_entries.async_entries(DOMAIN)[0]).statistics.costs.report
+        assert report.missing_quarter_hours == len(quarters)
+        newest = max(quarters).replace(minute=0)
+        assert report.missing_hours[-1] == newest.isoformat()
+        assert "has no recorded price for" in caplog.text
