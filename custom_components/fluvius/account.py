@@ -26,6 +26,7 @@ from .api.errors import (
     FluviusAccountLockedError,
     FluviusAuthError,
     FluviusInteractionRequiredError,
+    FluviusInvalidCredentialsError,
 )
 from .api.models import MeterProbe
 from .const import DOMAIN, STORAGE_VERSION
@@ -79,6 +80,15 @@ def block_reason(err: FluviusAuthError) -> str:
     if isinstance(err, FluviusInteractionRequiredError):
         return "interaction_required"
     return "auth_failed"
+
+
+def blocked_error(reason: str) -> FluviusAuthError:
+    """The error of a login the account must not try (the portal rejected it before)."""
+    if reason == "account_locked":
+        return FluviusAccountLockedError("login blocked", permanent=False)
+    if reason == "interaction_required":
+        return FluviusInteractionRequiredError("login blocked")
+    return FluviusInvalidCredentialsError("login blocked")
 
 
 class FluviusAccount:
@@ -164,14 +174,20 @@ async def async_login(hass: HomeAssistant, email: str, password: str) -> None:
 
 
 async def async_probe(
-    hass: HomeAssistant, email: str, password: str, ean: str, serial: str
+    hass: HomeAssistant, email: str, password: str, ean: str, serial: str, *, typed: bool = True
 ) -> MeterProbe:
     """Probe one meter with the account's stored token state (logging in only if it has
-    none that works), and store what was learnt."""
+    none that works), and store what was learnt.
+
+    ``typed``: the user just typed these credentials, so a login block is lifted; with
+    stored credentials (False) a blocked account raises its block instead of logging in.
+    """
     account = await FluviusAccount.async_open(hass, email, password)
     try:
         if account.blocked is not None:
-            account.client.allow_login()  # the user just typed these credentials
+            if not typed:
+                raise blocked_error(account.blocked)
+            account.client.allow_login()
             account.blocked = None
         return await account.client.probe(ean, serial)
     except FluviusAuthError as err:

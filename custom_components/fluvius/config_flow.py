@@ -31,10 +31,9 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .account import FluviusAccount, account_store, async_login, async_probe, fingerprint
+from .account import account_store, async_login, async_probe, fingerprint
 from .api.errors import (
     FluviusAccountLockedError,
-    FluviusAuthError,
     FluviusConnectionError,
     FluviusError,
     FluviusInteractionRequiredError,
@@ -378,18 +377,9 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         entry: FluviusConfigEntry = self._get_entry()
         if entry.state is ConfigEntryState.LOADED:
             return await entry.runtime_data.account.client.probe(ean, serial)
-        account = await FluviusAccount.async_open(
-            self.hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD]
+        return await async_probe(
+            self.hass, entry.data[CONF_EMAIL], entry.data[CONF_PASSWORD], ean, serial, typed=False
         )
-        try:
-            if account.blocked is not None:
-                raise _blocked_error(account.blocked)
-            return await account.client.probe(ean, serial)
-        except FluviusAuthError as err:
-            account.block(err)
-            raise
-        finally:
-            await account.async_close()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the meter's EAN and serial; the account's sign-in is reused."""
@@ -489,15 +479,6 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             return False
         seen = {register for day in data.days.values() for register in day.values}
         return bool(seen & SINGLE_REGISTERS) and not seen & DUAL_REGISTERS
-
-
-def _blocked_error(reason: str) -> FluviusAuthError:
-    """The error of a login the account must not try (the portal rejected it before)."""
-    if reason == "account_locked":
-        return FluviusAccountLockedError("login blocked", permanent=False)
-    if reason == "interaction_required":
-        return FluviusInteractionRequiredError("login blocked")
-    return FluviusInvalidCredentialsError("login blocked")
 
 
 def _valid_date(value: str) -> bool:
