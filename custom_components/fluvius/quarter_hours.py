@@ -56,23 +56,24 @@ class QuarterHourStore:
         self.costed_with = stored.get("costed_with")
         self._loaded = True
 
-    def _data(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
+        """What is written to the file."""
         return {"costed_with": self.costed_with, "days": self._days}
 
     def schedule_save(self) -> None:
         """Write soon (coalesced)."""
         if not self._removed:
-            self._store.async_delay_save(self._data, _SAVE_DELAY)
+            self._store.async_delay_save(self.as_dict, _SAVE_DELAY)
 
     async def async_save(self) -> None:
         """Write now (re-cost done)."""
         if not self._removed:
-            await self._store.async_save(self._data())
+            await self._store.async_save(self.as_dict())
 
     async def async_flush(self) -> None:
         """Write what is pending (unload: the next instance reads the file)."""
         if self._loaded:
-            await self._store.async_save(self._data())
+            await self._store.async_save(self.as_dict())
 
     async def async_remove(self) -> None:
         """Delete the file (meter removed); pending writes are dropped and no later one

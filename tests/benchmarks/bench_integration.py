@@ -127,6 +127,12 @@ def table(figures: dict[str, Any], when: datetime) -> str:
     steady, fill = figures["steady_state:live"], figures["backfill:live"]
     rows += [
         (
+            "kept intervals and re-costing, live portal",
+            f"{fill['store_kib']:.0f} KiB on disk for {fill['days']} days of quarter-hours; "
+            f"setting fixed prices re-costs them in {fill['recost_seconds']:.1f} s (reload "
+            "and re-read of the recent days included, no request for older days)",
+        ),
+        (
             "the recorder alone, same rows",
             f"{floor['wall_seconds']:.1f} s for Home Assistant's recorder to import "
             f"{floor['rows']} hourly rows in 31-day batches, without the integration (the "

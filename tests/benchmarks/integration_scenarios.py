@@ -225,9 +225,27 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
     wall = freezegun_api.real_perf_counter() - wall
     cpu = time.thread_time() - cpu
     assert coordinator.backfill.progress == 100
+    store_kib = len(json.dumps(coordinator.quarter_hours.as_dict())) / 1024
+    rows = await _row_count(hass)
+    # Fixed prices set afterwards: the reload re-costs the whole history from the store.
+    recost = freezegun_api.real_perf_counter()
+    subentry = next(iter(entry.subentries.values()))
+    hass.config_entries.async_update_subentry(
+        entry,
+        subentry,
+        data={**subentry.data, "price_source": "fixed", "price_consumption_high": 0.3},
+    )
+    await hass.async_block_till_done()
+    coordinator = meter_coordinator(entry)
+    while not coordinator.backfill.done:
+        await asyncio.sleep(0.05)
+    await async_wait_recording_done(hass)
+    recost = freezegun_api.real_perf_counter() - recost
     _record(
         f"backfill:{_dialect()}",
         {
+            "store_kib": store_kib,
+            "recost_seconds": recost,
             "days": days,
             "pause_seconds": backfill.PAUSE_SECONDS,
             "wall_seconds": wall,
@@ -237,7 +255,7 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
             "logins": sim.stats.logins,
             "rss_before_mib": rss_before,
             "peak_rss_mib": _peak_rss_mib(),
-            "statistic_rows": await _row_count(hass),
+            "statistic_rows": rows,
         },
     )
 
