@@ -13,16 +13,14 @@ import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.models import StatisticMeanType
-from homeassistant.components.recorder.statistics import (
-    async_import_statistics,
-)
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_purge_done,
     async_wait_recording_done,
+    do_adhoc_statistics,
 )
 
 from custom_components.fluvius.api.brussels import BRUSSELS
@@ -231,6 +229,16 @@ async def test_price_entity_with_formula_and_purged_history(
             if quarter.minute == 45:
                 await hass.async_block_till_done()
         await async_wait_recording_done(hass)
+        # Home Assistant's own statistics of the sensor (5-minute, then hourly means), as the
+        # recorder compiles them every 5 minutes: the fallback once the states are purged.
+        assert await async_setup_component(hass, "sensor", {})
+        period = first + timedelta(minutes=5)
+        while period < now - timedelta(minutes=5):
+            do_adhoc_statistics(hass, start=period)
+            period += timedelta(minutes=5)
+            if period.minute == 0:
+                await async_wait_recording_done(hass)
+        await async_wait_recording_done(hass)
     freezer.move_to(now)
 
     def price(quarter: datetime, register: str) -> float:
@@ -249,42 +257,29 @@ async def test_price_entity_with_formula_and_purged_history(
         assert report.from_statistics == 0
         assert report.missing_quarter_hours == 0
 
-    # Purge the state history older than 5 days; give the entity the hourly means Home
-    # Assistant's statistics compile (time-weighted mean of the quarter-hour states).
+    # Purge the state history older than 5 days (the statistics stay).
     purged_before = now - timedelta(days=5)
     async with ha.run(setup=False) as hass:
-        means = []
-        hour = first.replace(minute=0) + timedelta(hours=1)
-        while hour < now:
-            mean = sum(market_price(q) for q in _quarters(hour, hour + timedelta(hours=1))) / 4
-            means.append({"start": hour, "mean": mean, "min": mean, "max": mean})
-            hour += timedelta(hours=1)
-        async_import_statistics(
-            hass,
-            {
-                "mean_type": StatisticMeanType.ARITHMETIC,
-                "has_sum": False,
-                "name": None,
-                "source": "recorder",
-                "statistic_id": PRICE_ENTITY,
-                "unit_class": None,
-                "unit_of_measurement": "EUR/MWh",
-            },
-            means,
-        )
         await hass.services.async_call(
             "recorder", "purge", {"keep_days": 5, "repack": False}, blocking=True
         )
         await async_wait_purge_done(hass)
         await async_wait_recording_done(hass)
 
+    def compiled_mean(hour: datetime) -> float:
+        """The hour's time-weighted mean state, as the recorder compiles it: each quarter's
+        price holds from 3 s into its quarter-hour to 3 s into the next."""
+        lag = 3
+        total = lag * market_price(hour - QUARTER)
+        for index, quarter in enumerate(_quarters(hour, hour + timedelta(hours=1))):
+            total += (900 - lag if index == 3 else 900) * market_price(quarter)
+        return total / 3600
+
     def hourly_price(quarter: datetime, register: str) -> float:
         if quarter + timedelta(minutes=7, seconds=30) >= purged_before + timedelta(seconds=3):
             return price(quarter, register)
-        hour = quarter.replace(minute=0)
-        mean = sum(market_price(q) for q in _quarters(hour, hour + timedelta(hours=1))) / 4
         factor, offset = formulas["injection" if register in INJECTION else "offtake"]
-        return mean / 1000 * factor + offset
+        return compiled_mean(quarter.replace(minute=0)) / 1000 * factor + offset
 
     # A new formula re-costs the history: the purged part from the hourly means.
     formulas["offtake"] = (formulas["offtake"][0], 0.0301)
