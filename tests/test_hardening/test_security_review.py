@@ -313,10 +313,15 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
         assert not leaks(text, secrets), ("diagnostics", i, leaks(text, secrets))
     assert not leaks(issues_text, secrets), ("issues", leaks(issues_text, secrets))
     # `.storage`: the account's private store holds its tokens (that is what it is for), yet
-    # no password and no e-mail address; no other file holds a token, code or cookie, and
-    # none of ours (fluvius.*) but the account's exists.
+    # no password and no e-mail address; no other file holds a token, code or cookie; of
+    # ours (fluvius.*) there are only the account's and the meters' kept intervals, which
+    # hold nothing secret at all.
     store = f"{DOMAIN}.{fingerprint(DEMO_EMAIL)}"
-    assert [key for key in storage if key.startswith(f"{DOMAIN}.")] == [store]
+    kept = sorted(key for key in storage if key.endswith(".quarter_hours"))
+    assert kept
+    assert {key for key in storage if key.startswith(f"{DOMAIN}.")} == {store, *kept}
+    for key in kept:
+        assert not leaks(storage[key], secrets), (key, leaks(storage[key], secrets))
     in_store = leaks(storage[store], secrets)
     assert any(name.startswith("refresh token") for name in in_store), in_store
     assert not {"password", "new password", "wrong password", "email"} & set(in_store)
