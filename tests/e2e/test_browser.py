@@ -154,6 +154,15 @@ def _number(text: str) -> float:
     return float(found.group(0).replace(",", ""))
 
 
+def _rounding(text: str) -> float:
+    """Half a unit of the last digit shown: the frontend rounds to fewer decimals as
+    values grow (e.g. "7.84 kWh" but "10.3 kWh")."""
+    found = re.search(r"-?[\d,]*\.?\d+", text)
+    assert found, f"no number in {text!r}"
+    decimals = len(found.group(0).partition(".")[2])
+    return 0.5 * 10**-decimals + 1e-9
+
+
 def _money(text: str) -> float:
     """An amount as the English frontend formats euros ("€1.77", "-€0.37", "€1,234.56")."""
     assert "€" in text, f"no amount in euros in {text!r}"
@@ -512,8 +521,11 @@ async def _set_fixed_prices(page: Any, url: str, shots: Screenshots) -> None:
     heading = page.get_by_text(costs["name"], exact=True)
     await expect(heading).to_be_visible()
     fixed = page.get_by_role("radio", name=STRINGS["selector"]["price_source"]["options"]["fixed"])
-    # The section may start collapsed (depending on the frontend): open it.
-    if not await fixed.is_visible():
+    # The section opens expanded, its content a moment after its heading; should a
+    # frontend start it collapsed, open it (a click too early would close it instead).
+    try:
+        await expect(fixed).to_be_visible(timeout=5_000)
+    except AssertionError:
         await heading.click()
     await fixed.check()
     for key, price in PRICES.items():
@@ -600,28 +612,37 @@ async def _check_energy_dashboard(
     await expect(total_row).to_contain_text("€")
     shown: dict[str, float] = {}
     shown_costs: dict[str, float] = {}
+    tolerance: dict[str, float] = {}  # the rounding of each shown energy
     for key in REGISTERS:
         row = table.locator("tr").filter(has_text=STATISTIC_SUFFIX[key])
         cells = row.locator("td.mdc-data-table__cell--numeric")  # energy, cost
-        shown[key] = abs(_number(await cells.nth(0).inner_text()))
+        text = await cells.nth(0).inner_text()
+        shown[key], tolerance[key] = abs(_number(text)), _rounding(text)
         shown_costs[key] = _money(await cells.nth(1).inner_text())
     total_cells = total_row.locator("td.mdc-data-table__cell--numeric")
-    grid_total = _number(await total_cells.nth(0).inner_text())
+    text = await total_cells.nth(0).inner_text()
+    grid_total, tolerance["grid_total"] = _number(text), _rounding(text)
     grid_cost = _money(await total_cells.nth(1).inner_text())
     distribution = page.locator("hui-energy-distribution-card").filter(visible=True).first
-    imported = _number(await distribution.locator("span.consumption").inner_text())
-    exported = _number(await distribution.locator("span.return").inner_text())
+    text = await distribution.locator("span.consumption").inner_text()
+    imported, tolerance["imported"] = _number(text), _rounding(text)
+    text = await distribution.locator("span.return").inner_text()
+    exported, tolerance["exported"] = _number(text), _rounding(text)
     print(
         f"energy dashboard: rows {shown}, imported {imported}, exported {exported}, "
         f"grid total {grid_total}; truth consumed {consumed:.3f}, injected {injected:.3f}"
     )
-    # Rounded to 2 decimals by the frontend; allow that rounding and no more.
+    # Rounded by the frontend (2 decimals, 1 from 10 up); allow that rounding and no more.
     for key in REGISTERS:
-        assert abs(shown[key] - expected[key]) <= 0.005 + 1e-9, (key, shown[key], expected[key])
+        assert abs(shown[key] - expected[key]) <= tolerance[key], (key, shown[key], expected[key])
     assert imported > 0
-    assert abs(imported - consumed) <= 0.005 + 1e-9, (imported, consumed)
-    assert abs(exported - injected) <= 0.005 + 1e-9, (exported, injected)
-    assert abs(grid_total - (consumed - injected)) <= 0.005 + 1e-9, (grid_total, consumed, injected)
+    assert abs(imported - consumed) <= tolerance["imported"], (imported, consumed)
+    assert abs(exported - injected) <= tolerance["exported"], (exported, injected)
+    assert abs(grid_total - (consumed - injected)) <= tolerance["grid_total"], (
+        grid_total,
+        consumed,
+        injected,
+    )
     # Costs, in cents: consumption costs, injection earns (shown negative).
     cost = costs["consumption_high"] + costs["consumption_low"]
     earned = costs["injection_high"] + costs["injection_low"]
