@@ -1,9 +1,10 @@
 """One meter's cost statistics: their IDs and metadata, the cost of an import batch, and
-re-costing the history once when the price source changes.
+what the costs were made from (for diagnostics).
 
 The arithmetic is pricing.py's (pure); the price entity's history is prices.py's. The cost
-series go through the same writer as the energy (statistics.py), so revisions are re-costed
-and re-summed the same way and nothing is doubled.
+series go through the same writer as the energy (statistics.py, which also re-costs the
+history when the price settings change), so revisions are re-costed and re-summed the same
+way and nothing is doubled.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def cost_statistic_id(ean: str, register: Register) -> str:
     return f"{DOMAIN}:{ean}_{register.value}_{kind}"
 
 
-def cost_metadata(ean: str, label: str, name: str, register: Register, currency: str) -> Any:
+def cost_metadata(
+    ean: str, label: str, name: str, register: Register, currency: str
+) -> StatisticMetaData:
     """Metadata of a cost statistic, in Home Assistant's currency."""
     kind = "compensation" if is_compensation(register) else "cost"
     return StatisticMetaData(

@@ -5,6 +5,10 @@ at poll time. Like core's opower, we write hourly external statistics ourselves.
 import batch owns every hour its intervals span: those rows are rewritten from the stored
 running sum just before the batch, and every stored row after the batch is re-summed, so
 revisions and out-of-order imports never make the sum jump or drift.
+
+Cost statistics (costs.py) are written the same way, in the same batch as their energy. The
+imported intervals are also kept on disk (quarter_hours.py), so that new price settings
+re-cost the whole history once (async_recost_if_changed) without asking Fluvius again.
 """
 
 from __future__ import annotations
