@@ -323,3 +323,44 @@ async def test_hours_without_any_price_get_no_cost_and_are_reported(
         newest = max(quarters).replace(minute=0)
         assert report.missing_hours[-1] == newest.isoformat()
         assert "has no recorded price for" in caplog.text
+
+
+@pytest.mark.parametrize("persistent_database", [True])
+@pytest.mark.parametrize("fluvius", ["live"], indirect=True)
+async def test_gas_priced_by_an_entity_per_m3_with_formula(
+    fluvius: FluviusSimulator, runs: Runs, freezer: FrozenDateTimeFactory
+) -> None:
+    """A gas price sensor in EUR/m³ that changes every hour: each hour's volume × (that
+    hour's price × factor + offset); the energy register gets no cost."""
+    days = 6
+    first = SPRING - timedelta(days=days + 2)
+    freezer.move_to(first)
+    truth = fluvius.truth(GAS_EAN)
+    entity = "sensor.gas_price"
+    prices = {
+        "price_source": "entity",
+        "price_entity": entity,
+        "gas_price_unit": "m³",
+        "offtake_factor": 1.06,
+        "offtake_offset": 0.05,
+    }
+
+    def gas_price(hour: datetime) -> float:
+        return round(0.9 + 0.2 * math.sin(hour.timestamp() / 7200), 4)
+
+    ha = runs([account_entry([GAS], days - 2, prices=prices)])
+    async with ha.run(setup=False) as hass:
+        hour = first
+        while hour < SPRING:
+            freezer.move_to(hour + timedelta(seconds=3))
+            hass.states.async_set(entity, str(gas_price(hour)), {"unit_of_measurement": "EUR/m³"})
+            await hass.async_block_till_done()
+            hour += timedelta(hours=1)
+        await async_wait_recording_done(hass)
+    freezer.move_to(SPRING)
+    async with ha.run() as hass:
+        start = truth.day_bounds(_local_day(SPRING) - timedelta(days=days - 2))[0]
+        hours = truth.intervals(start, truth.published_until(SPRING), as_of=SPRING)
+        expected = expected_costs(hours, ("gas_volume",), lambda h, _r: gas_price(h) * 1.06 + 0.05)
+        assert_costs(await cost_rows(hass, GAS_EAN, ("gas_volume",)), expected)
+        assert not (await cost_rows(hass, GAS_EAN, ("gas_energy",)))["gas_energy"]
