@@ -6,11 +6,12 @@ clock follows Home Assistant's, so moving time with `freezer` moves both.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -25,6 +26,7 @@ from custom_components.fluvius.const import (
     CONF_EAN,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
+    DOMAIN,
 )
 from tests.entries import ELEC, GAS, account_entry
 from tests.simulator import FluviusSimulator, SimClock
@@ -70,12 +72,21 @@ def sim_clock(frozen_now: FrozenDateTimeFactory) -> SimClock:
 
 @pytest.fixture
 async def fluvius(
+    hass: HomeAssistant,
     simulator: FluviusSimulator,
     monkeypatch: pytest.MonkeyPatch,
-) -> FluviusSimulator:
-    """The simulator, with the integration pointed at it (recorder set up first)."""
+) -> AsyncIterator[FluviusSimulator]:
+    """The simulator, with the integration pointed at it (recorder set up first).
+
+    At teardown our entries are unloaded while the simulator still answers: a request
+    still in flight (a history import, a retry) would otherwise reach a closing server,
+    and asyncio fails the test on the connection it can no longer attach."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
-    return simulator
+    yield simulator
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 def entry_data(
