@@ -25,7 +25,19 @@ Public interface
   "normal"; "interactive" (confirm answers a new SETTINGS page: MFA); "disabled"
   (AADB2C90111); "confirm_error" (confirm redirects with error=access_denied, AADB2C90091).
 - `SimMeter(ean, serial, kind="electricity"|"gas", installed=date, solar_kwp=0.0,
-  tariff="dual"|"single", ev=False, base_load_kw=0.18, heating_m3_per_degree_day=0.42)`.
+  tariff="dual"|"single", ev=False, base_load_kw=0.18, heating_m3_per_degree_day=0.42,
+  access="detailed")`; access (ACCESS_LEVELS) is what the household requested in Mijn
+  Fluvius (Verbruik → Aanvragen) before the simulation starts: "none" | "daily" |
+  "detailed" (ValueError otherwise). See Data access below.
+- Data access, live: `sim.grant_detailed(ean, at=None, since=None)`: from the sim-clock
+  instant `at` (aware datetime; None: now) the meter's access is "detailed", its sub-daily
+  data served for the days (gas: gas days) from `since` on (a date; "Alle verbruiken vanaf";
+  None: since installation). Several grants may be made; at any instant the one with the
+  latest `at` not after it is in force (a tie: the one granted last). `sim.access_of(ean,
+  at=None) -> (level, since)`: the level in force at `at` (default now) and the detailed
+  history start (None: since installation, or not detailed); before any grant it is
+  (meter.access, None). Both: KeyError for an unknown EAN, ValueError for a naive `at` (or a
+  `since` that is not a date). The state lives in the simulator (SimMeter is frozen).
 - `await sim.start(host="127.0.0.1", port=0, login_port=0)`, `await sim.stop()` (also an
   async context manager). `sim.portal_url`, `sim.login_url`, `sim.authority`,
   `sim.redirect_uri`.
@@ -48,8 +60,11 @@ Public interface
   issued tokens), `.refreshes` (refresh grants that issued tokens), `.failed_logins`
   (SelfAsserted rejections, confirm error redirects, failed code grants);
   `sim.request_log` [RequestRecord(time, endpoint, method, path, status, query, fault,
-  refused)], status 0 = connection dropped, `refused` = why a data request was not served
-  (answered `200 []` or 400, see refusals), else None; `sim.reset_stats()`;
+  refused, withheld)], status 0 = connection dropped, `refused` = why a data request was not
+  served (answered `200 []` or 400, see refusals), else None; `withheld` = why a served
+  answer left out data because of the meter's access level ("no access", "daily access
+  only", "before the detailed history start"; see Data access), else None;
+  `sim.reset_stats()`;
   `sim.revoke_tokens(email=None)`.
 - Ground truth: `sim.truth(ean)` -> MeterTruth: `.intervals(start, end, as_of=None)`,
   `.hourly(...)`, `.periods(start, end, resolution, as_of=None)` (with status and gas factor),
@@ -59,7 +74,8 @@ Public interface
   `.publish_time(day)`, `.final_time(day)`, `.day_bounds(day)`. Intervals are keyed by
   aware-UTC start and selected by start in [start, end). `as_of=None`: final values of
   every interval since installation (published or not); `as_of=t`: exactly what the
-  portal serves at t.
+  portal publishes at t. The truth is what the meter measured: the meter's data access and
+  the daily gas window reading do not change it.
 
 - Introspection (other suites rely on these names): `sim.account(email)` (Account with
   password, kind, failures, lockouts, locked_until), `sim.owner_of(ean)`, `sim.series(ean)`,
@@ -69,8 +85,11 @@ Public interface
   `DIALECT_REFUSALS` {name: "empty" | "400"}, `REFUSALS` ("empty", "400"),
   `resolve_dialect(name_or_mapping) -> mapping` (also "random:<seed>"),
   `refusal_of(dialect) -> "empty" | "400"`, `random_dialect(seed) -> dict`,
-  `random_peaks_max_days(seed) -> int`, `peaks_max_days_of(dialect) -> int`;
-  `sim.options.refusal_style()` and `sim.options.peaks_limit()` give what is in force.
+  `random_peaks_max_days(seed) -> int`, `peaks_max_days_of(dialect) -> int`,
+  `GAS_DAILY_WINDOWS` ("start", "inside"), `random_gas_daily_window(seed) -> str`,
+  `gas_daily_window_of(dialect) -> str`; `sim.options.refusal_style()`,
+  `sim.options.peaks_limit()` and `sim.options.gas_daily_window_style()` give what is in
+  force.
 - Demo identities: `tests.simulator.demo` (DEMO_NOW = 2026-04-15 10:00 UTC, accounts,
   EANs, serials, passwords; `make_ean`, `ean_check_digit`).
 - Modules: clock, data (generation + truth), dialects, b2c (login), portal (data), faults,
@@ -101,7 +120,20 @@ Options (keyword arguments; most may also be changed live via `sim.options.<name
 - gas_day_windows (True): a gas request with a sub-daily code must cover whole gas days:
   historyFrom 06:00:00.000 local, historyUntil 05:59:59.999 or 06:00:00.000 local on a
   later date; else refused. Daily codes take any window (periods whose 06:00 start lies
-  inside). Legacy endpoints: the same rule on their UTC instants, in Brussels time.
+  inside, or wholly inside: gas_daily_window). Legacy endpoints: the same rule on their UTC
+  instants, in Brussels time.
+- gas_daily_window (None): how the daily codes read a window on a gas meter (unknown on
+  the real portal), on the current and legacy endpoints; sub-daily gas codes keep the
+  gas_day_windows rule. "start": the gas days (06:00 to 06:00 Brussels) whose start lies in
+  [historyFrom, historyUntil). "inside": only the gas days wholly inside (start >=
+  historyFrom, end <= historyUntil, where an historyUntil of xx:59:59.999 counts as the
+  following instant): a calendar day 00:00 to 23:59:59.999 holds no gas day, calendar days
+  D..D+k hold gas days D..D+k-1, gas-day windows (06:00 to 05:59:59.999 or 06:00) hold all
+  their gas days. The other gas days are simply absent (no refusal). None: the dialect's
+  own (gas_daily_window_of): "start" for named dialects and custom mappings; "random:<seed>"
+  a seeded choice (random_gas_daily_window; seeds 1..50: "inside" for 1, 3, 4, 7, 8, 12, 15,
+  21, 22, 23, 27, 29, 30, 37, 38, 39, 41, 42, 44, 45, 46, 50; "start" for the others).
+  `sim.options.gas_daily_window_style()` gives the reading in force.
 - gas_daily_only (False): gas meters refuse every code that is not daily.
 - legacy (False): the current endpoints answer `legacy_status` (404 or 410, default 404)
   for every EAN (after the token check). The legacy endpoints answer in both modes.
@@ -163,6 +195,21 @@ Behaviour notes
   were false) -> malformed times (400) -> unserved requests (refusal style). Errors are
   JSON {"title","status","detail"}. Unknown query parameters (e.g. the portal's
   `mandateDisplayMode=1`) are ignored.
+- Data access (after every check above, refusals included: a request the dialect refuses is
+  refused in its style; access only removes data from answers the portal would serve; the
+  request log's `withheld` says why). Households must request their data once in Mijn
+  Fluvius (Verbruik → Aanvragen); what the real API answers before that is undocumented, so
+  this is the simulator's play:
+  "none": every answer of the measurement and spikes endpoints (current and legacy) is
+  HTTP 200 `[]` (withheld "no access").
+  "daily": daily codes as usual; sub-daily codes HTTP 200 `[]` on every dialect (absence
+  of data, not a refusal; withheld "daily access only"); spikes as usual (an assumption:
+  the capacity peak is on the bill regardless).
+  "detailed": sub-daily codes serve only the days (gas: gas days) from the grant's `since`
+  on; older days are absent, as if unpublished (withheld "before the detailed history
+  start" when that left out a period that would otherwise be served); daily codes and
+  spikes as usual. Legacy endpoints: `[]` for a whole withheld answer; rows of days before
+  `since` are left out of `val`.
 - Gas meters: the spikes endpoints answer [] (200).
 - Peaks: one entry per Brussels month overlapping the range that has published data; the
   peak is over the whole month's published quarter-hours (not cut to the range).
@@ -187,13 +234,15 @@ Behaviour notes
   error_description "AADB2Cnnnnn: ..."}; CORS header echoes Origin.
 - Time parameters: current API `YYYY-MM-DDTHH:MM:SS.fff+HH:MM` with the Brussels offset of
   that instant (both offsets are valid in the repeated autumn hour); legacy API UTC `...Z`
-  (milliseconds optional). Periods returned are those whose start lies in [from, until).
+  (milliseconds optional). Periods returned are those whose start lies in [from, until)
+  (daily gas codes under the "inside" reading: only gas days wholly inside).
 """
 
 from __future__ import annotations
 
 from .clock import SimClock
 from .data import (
+    ACCESS_LEVELS,
     BRUSSELS,
     DAILY,
     HOURLY,
@@ -208,9 +257,12 @@ from .data import (
 from .dialects import (
     DIALECT_REFUSALS,
     DIALECTS,
+    GAS_DAILY_WINDOWS,
     REFUSALS,
+    gas_daily_window_of,
     peaks_max_days_of,
     random_dialect,
+    random_gas_daily_window,
     random_peaks_max_days,
     refusal_of,
     resolve_dialect,
@@ -229,12 +281,14 @@ from .state import (
 )
 
 __all__ = [
+    "ACCESS_LEVELS",
     "ACCOUNT_KINDS",
     "BRUSSELS",
     "DAILY",
     "DIALECTS",
     "DIALECT_REFUSALS",
     "ENDPOINTS",
+    "GAS_DAILY_WINDOWS",
     "HOURLY",
     "KINDS",
     "MSAL_VARIANTS",
@@ -253,10 +307,12 @@ __all__ = [
     "SimOptions",
     "SimStats",
     "ean_check_digit",
+    "gas_daily_window_of",
     "is_valid_ean",
     "make_ean",
     "peaks_max_days_of",
     "random_dialect",
+    "random_gas_daily_window",
     "random_peaks_max_days",
     "refusal_of",
     "resolve_dialect",

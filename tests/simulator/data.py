@@ -42,6 +42,13 @@ VS_FINAL = 2
 VS_PROVISIONAL = 3
 
 GAS_DAY_START = time(6)
+
+# What a household has requested in Mijn Fluvius (Verbruik → Aanvragen): nothing, daily
+# values only, or everything (quarter-hours / hours too).
+ACCESS_NONE = "none"
+ACCESS_DAILY = "daily"
+ACCESS_DETAILED = "detailed"
+ACCESS_LEVELS = (ACCESS_NONE, ACCESS_DAILY, ACCESS_DETAILED)
 _LATITUDE = math.radians(50.85)
 _LONGITUDE_DEG = 4.35
 _PANEL_TILT = math.radians(35)
@@ -81,7 +88,12 @@ def is_valid_ean(ean: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class SimMeter:
-    """One simulated meter. `installed` is a Brussels date; no data exists before it."""
+    """One simulated meter. `installed` is a Brussels date; no data exists before it.
+
+    `access`: the data access the household requested before the simulation starts: "none"
+    (the portal serves nothing), "daily" (daily values only) or "detailed" (everything since
+    installation); `FluviusSimulator.grant_detailed` changes it live.
+    """
 
     ean: str
     serial: str
@@ -92,6 +104,7 @@ class SimMeter:
     ev: bool = False  # EV charging sessions (the monthly peaks)
     base_load_kw: float = 0.18
     heating_m3_per_degree_day: float = 0.42  # gas: heating demand per heating degree day
+    access: str = ACCESS_DETAILED  # "none" | "daily" | "detailed"
 
     def __post_init__(self) -> None:
         if self.kind not in ("electricity", "gas"):
@@ -100,6 +113,8 @@ class SimMeter:
             raise ValueError(f"unknown tariff {self.tariff!r}")
         if not is_valid_ean(self.ean):
             raise ValueError(f"invalid EAN {self.ean!r}")
+        if self.access not in ACCESS_LEVELS:
+            raise ValueError(f"access must be one of {ACCESS_LEVELS}, not {self.access!r}")
 
     @property
     def is_gas(self) -> bool:

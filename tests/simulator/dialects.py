@@ -6,6 +6,11 @@ Each dialect also has a refusal style, how the portal answers a request it will 
 
 - "empty": HTTP 200 with `[]`, what the live portal does (FLUVIUS_API.md 2.1);
 - "400": HTTP 400 with a JSON problem, what older reports and the first simulator played.
+
+And a reading of the daily codes' window on gas meters (unknown, FLUVIUS_API.md 2.1):
+
+- "start": a window serves the gas days (06:00 to 06:00 Brussels) whose start lies in it;
+- "inside": only the gas days lying wholly inside it (a calendar day holds none).
 """
 
 from __future__ import annotations
@@ -58,6 +63,11 @@ RANDOM_MAX_DAYS = 31
 RANDOM_PEAK_LIMITS = (31, 62, 92, 184, 366)
 PEAKS_MAX_DAYS = 731  # the spikes endpoints' limit in every named dialect
 
+# How a daily code reads a window on a gas meter: gas days starting in it, or wholly inside.
+GAS_WINDOW_START = "start"
+GAS_WINDOW_INSIDE = "inside"
+GAS_DAILY_WINDOWS = (GAS_WINDOW_START, GAS_WINDOW_INSIDE)
+
 
 def random_dialect(seed: int | str) -> dict[str, tuple[str, int]]:
     """A seeded random silent dialect: codes "1".."4", each a resolution and 1..31 days.
@@ -82,6 +92,15 @@ def random_dialect(seed: int | str) -> dict[str, tuple[str, int]]:
 def random_peaks_max_days(seed: int | str) -> int:
     """The spikes range limit of `random_dialect(seed)`."""
     return Random(f"peaks:{seed}").choice(RANDOM_PEAK_LIMITS)
+
+
+def random_gas_daily_window(seed: int | str) -> str:
+    """The daily gas window reading of `random_dialect(seed)`: "start" or "inside".
+
+    Seeds 1..50 give "inside" for 1, 3, 4, 7, 8, 12, 15, 21, 22, 23, 27, 29, 30, 37, 38, 39,
+    41, 42, 44, 45, 46, 50 and "start" for the others (e.g. 2, 5, 6, 9, 10).
+    """
+    return Random(f"gaswindow:{seed}").choice(GAS_DAILY_WINDOWS)
 
 
 def _random_seed(dialect: object) -> str | None:
@@ -132,3 +151,13 @@ def peaks_max_days_of(dialect: str | Dialect) -> int:
     resolve_dialect(dialect)
     seed = _random_seed(dialect)
     return PEAKS_MAX_DAYS if seed is None else random_peaks_max_days(seed)
+
+
+def gas_daily_window_of(dialect: str | Dialect) -> str:
+    """How a dialect's daily codes read a window on a gas meter: "start" or "inside".
+
+    Named dialects and custom mappings: "start"; "random:<seed>": random_gas_daily_window.
+    """
+    resolve_dialect(dialect)
+    seed = _random_seed(dialect)
+    return GAS_WINDOW_START if seed is None else random_gas_daily_window(seed)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .data import (
+    ACCESS_DAILY,
+    ACCESS_NONE,
     BRUSSELS,
     CONSUMPTION_HIGH,
     CONSUMPTION_LOW,
@@ -28,7 +30,7 @@ from .data import (
     local_midnight,
     utc_z,
 )
-from .dialects import EMPTY, resolve_dialect
+from .dialects import EMPTY, GAS_WINDOW_INSIDE, resolve_dialect
 from .state import Account
 
 if TYPE_CHECKING:
@@ -63,6 +65,10 @@ LEGACY_ZERO_FOR_ELECTRICITY = ("ok", "om", "okvs", "omvs")
 LEGACY_OPEN_END = "9999-12-30T23:00:00Z"  # `mdu` of the active meter
 # historyUntil of a whole-gas-days window: 05:59:59.999 or 06:00:00.000 local.
 GAS_DAY_ENDS = (time(5, 59, 59, 999000), GAS_DAY_START)
+# Why an answer left out data because of the meter's access level (RequestRecord.withheld).
+WITHHELD_NO_ACCESS = "no access"
+WITHHELD_DAILY_ONLY = "daily access only"
+WITHHELD_BEFORE_SINCE = "before the detailed history start"
 
 _LOCAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$")
 _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
@@ -134,6 +140,13 @@ def whole_gas_days(start: datetime, end: datetime) -> bool:
         and last.timetz().replace(tzinfo=None) in GAS_DAY_ENDS
         and last.date() > first.date()
     )
+
+
+def inclusive_end(end: datetime) -> datetime:
+    """historyUntil as an exclusive end: xx:59:59.999 counts as the following instant."""
+    if (end.minute, end.second, end.microsecond) == (59, 59, 999000):
+        return end + timedelta(milliseconds=1)
+    return end
 
 
 def months_between(start: datetime, end: datetime) -> list[tuple[int, int]]:
@@ -291,6 +304,48 @@ class PortalService:
             return web.json_response([])
         return problem(400, reason)
 
+    def _withheld(
+        self, request: web.Request, series: MeterSeries, resolution: str | None, now: datetime
+    ) -> bool:
+        """True when the meter's access level withholds the whole answer (the log keeps why).
+
+        `resolution` None: the spikes endpoints (withheld only without any access).
+        """
+        level, _ = self.sim.access_of(series.meter.ean, now)
+        if level == ACCESS_NONE:
+            request["sim_withheld"] = WITHHELD_NO_ACCESS
+        elif level == ACCESS_DAILY and resolution not in (None, DAILY):
+            request["sim_withheld"] = WITHHELD_DAILY_ONLY
+        else:
+            return False
+        return True
+
+    def _served_periods(
+        self,
+        request: web.Request,
+        series: MeterSeries,
+        window: tuple[datetime, datetime],
+        resolution: str,
+        now: datetime,
+    ) -> list[Period]:
+        """The periods one meter serves for a window: the daily gas window reading and the
+        detailed history start applied (days left out are simply absent)."""
+        start, end = window
+        periods = series.periods(start, end, resolution, now)
+        if resolution == DAILY:
+            gas_inside = self.sim.options.gas_daily_window_style() == GAS_WINDOW_INSIDE
+            if series.meter.is_gas and gas_inside:
+                until = inclusive_end(end)
+                periods = [p for p in periods if p.end <= until]
+            return periods
+        _, since = self.sim.access_of(series.meter.ean, now)
+        if since is not None:
+            kept = [p for p in periods if series.day_of(p.start) >= since]
+            if len(kept) < len(periods):
+                request["sim_withheld"] = WITHHELD_BEFORE_SINCE
+            periods = kept
+        return periods
+
     def _window(self, request: web.Request, *, utc: bool) -> tuple[datetime, datetime, int]:
         parse = parse_utc_time if utc else parse_local_time
         start = parse(request.query.get("historyFrom"))
@@ -322,7 +377,10 @@ class PortalService:
             return problem(400, str(err))
         except Unserved as err:
             return self._refuse(request, str(err))
-        periods = series.periods(start, end, resolution, self.sim.clock.now())
+        now = self.sim.clock.now()
+        if self._withheld(request, series, resolution, now):
+            return web.json_response([])
+        periods = self._served_periods(request, series, (start, end), resolution, now)
         body = [self._current_period(p) for p in periods]
         return web.json_response(self._arrange(request, body))
 
@@ -357,6 +415,8 @@ class PortalService:
         except Unserved as err:
             return self._refuse(request, str(err))
         now = self.sim.clock.now()
+        if self._withheld(request, series, None, now):
+            return web.json_response([])
         body = []
         for year, month in months_between(start, end):
             peak = series.monthly_peak(year, month, now)
@@ -406,6 +466,8 @@ class PortalService:
         except Unserved as err:
             return self._refuse(request, str(err))
         now = self.sim.clock.now()
+        if self._withheld(request, series, resolution, now):
+            return web.json_response([])
         gas = series.meter.is_gas
         body = [
             {
@@ -416,7 +478,7 @@ class PortalService:
                     request,
                     [
                         self._legacy_period(p, gas=gas)
-                        for p in s.periods(start, end, resolution, now)
+                        for p in self._served_periods(request, s, (start, end), resolution, now)
                     ],
                 ),
             }
@@ -451,6 +513,8 @@ class PortalService:
         except Unserved as err:
             return self._refuse(request, str(err))
         now = self.sim.clock.now()
+        if self._withheld(request, series, None, now):
+            return web.json_response([])
         body = []
         for s, sn, mdf, mdu in self._legacy_meters(series):
             rows = []

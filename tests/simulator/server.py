@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
+from datetime import UTC, date, datetime
 from random import Random
 import socket
 import struct
@@ -14,7 +15,7 @@ from aiohttp import web
 
 from .b2c import B2CService
 from .clock import SimClock
-from .data import MeterSeries, MeterTruth, SimMeter
+from .data import ACCESS_DETAILED, MeterSeries, MeterTruth, SimMeter
 from .demo import DEMO_NOW, demo_accounts
 from .faults import B2C_ENDPOINTS, ENDPOINTS, Fault, FaultInjector
 from .portal import PortalService
@@ -53,6 +54,7 @@ class FluviusSimulator:
         self._accounts: dict[str, Account] = {}
         self._meters: dict[str, tuple[Account, MeterSeries]] = {}
         self._decoys: dict[str, MeterSeries] = {}
+        self._grants: dict[str, list[tuple[datetime, date | None]]] = {}
         self._runners: list[web.AppRunner] = []
         self._stopping = asyncio.Event()
         self.b2c = B2CService(self)
@@ -116,6 +118,49 @@ class FluviusSimulator:
     def truth(self, ean: str) -> MeterTruth:
         """Ground truth of one meter (KeyError for unknown EANs)."""
         return MeterTruth(self.series(ean), self.clock.now)
+
+    # data access (Mijn Fluvius: Verbruik → Aanvragen)
+
+    def grant_detailed(
+        self, ean: str, at: datetime | None = None, since: date | None = None
+    ) -> None:
+        """The household requests all its data: detailed access from the sim-clock instant `at`.
+
+        From `at` (None: now) the portal serves the meter's sub-daily data for the days
+        (gas: gas days) from `since` on ("Alle verbruiken vanaf"; None: since installation).
+        Grants add up; at any instant the one with the latest `at` not after it is in force.
+        KeyError for an unknown EAN, ValueError for a naive `at` or a `since` not a date.
+        """
+        self.series(ean)
+        moment = self._instant(at)
+        if since is not None and (not isinstance(since, date) or isinstance(since, datetime)):
+            raise ValueError(f"since must be a date or None, not {since!r}")
+        self._grants.setdefault(ean, []).append((moment, since))
+
+    def access_of(self, ean: str, at: datetime | None = None) -> tuple[str, date | None]:
+        """(access level, detailed history start or None) in force at `at` (None: now).
+
+        The level is "none", "daily" or "detailed"; the date is the first day whose sub-daily
+        data is served (None: since installation, or not detailed). KeyError for an unknown
+        EAN, ValueError for a naive `at`.
+        """
+        meter = self.series(ean).meter
+        moment = self._instant(at)
+        best: tuple[datetime, date | None] | None = None
+        for grant in self._grants.get(ean, []):
+            if grant[0] <= moment and (best is None or grant[0] >= best[0]):
+                best = grant  # the latest `at` wins; on a tie, the latest grant
+        if best is not None:
+            return ACCESS_DETAILED, best[1]
+        return meter.access, None
+
+    def _instant(self, at: datetime | None) -> datetime:
+        """`at` in UTC (None: the sim clock's now); naive datetimes are refused."""
+        if at is None:
+            return self.clock.now()
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            raise ValueError(f"at must be a timezone-aware datetime or None, not {at!r}")
+        return at.astimezone(UTC)
 
     # counters
 
@@ -207,6 +252,7 @@ class FluviusSimulator:
                     request.query_string,
                     fault.kind if fault else None,
                     request.get("sim_refused"),
+                    request.get("sim_withheld"),
                 )
             )
 

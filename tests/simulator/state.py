@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from .data import Publication, SimMeter
-from .dialects import REFUSALS, peaks_max_days_of, refusal_of, resolve_dialect
+from .dialects import (
+    GAS_DAILY_WINDOWS,
+    REFUSALS,
+    gas_daily_window_of,
+    peaks_max_days_of,
+    refusal_of,
+    resolve_dialect,
+)
 
 MSAL_VARIANTS = (
     "flat",
@@ -66,6 +73,7 @@ class SimOptions:
     shuffle_periods: bool = False
     gas_daily_only: bool = False
     gas_day_windows: bool = True
+    gas_daily_window: str | None = None
     peaks_max_days: int | None = None
     client_id: str = DEFAULT_CLIENT_ID
     api_scope: str = DEFAULT_API_SCOPE
@@ -86,6 +94,10 @@ class SimOptions:
             value = None if value is None else str(value)
             if value is not None and value not in REFUSALS:
                 raise ValueError(f"refusal must be None or one of {REFUSALS}, not {value!r}")
+        elif name == "gas_daily_window" and value is not None and value not in GAS_DAILY_WINDOWS:
+            raise ValueError(
+                f"gas_daily_window must be None or one of {GAS_DAILY_WINDOWS}, not {value!r}"
+            )
         elif (
             name == "peaks_max_days"
             and value is not None
@@ -114,6 +126,10 @@ class SimOptions:
         if self.peaks_max_days is not None:
             return self.peaks_max_days
         return peaks_max_days_of(self.dialect)
+
+    def gas_daily_window_style(self) -> str:
+        """How daily codes read a window on a gas meter: "start" or "inside"."""
+        return self.gas_daily_window or gas_daily_window_of(self.dialect)
 
     def publication(self) -> Publication:
         """The data timing rules these options describe."""
@@ -159,6 +175,8 @@ class RequestRecord:
 
     `refused`: why the portal would not serve a data request (unknown code, range too long,
     gas window misaligned, ...), whether it answered `200 []` or 400; else None.
+    `withheld`: why a served data answer left out data because of the meter's access level
+    ("no access", "daily access only", "before the detailed history start"); else None.
     """
 
     time: datetime
@@ -169,6 +187,7 @@ class RequestRecord:
     query: str = ""
     fault: str | None = None
     refused: str | None = None
+    withheld: str | None = None
 
 
 @dataclass
