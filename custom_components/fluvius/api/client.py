@@ -29,7 +29,14 @@ from .errors import (
     FluviusPayloadError,
     FluviusTokenRejectedError,
 )
-from .granularity import MeterDialect, export_dialects, import_dialects, judge_days, meter_key
+from .granularity import (
+    CodeKnowledge,
+    MeterDialect,
+    export_dialects,
+    import_dialects,
+    judge_days,
+    meter_key,
+)
 from .models import (
     ClientStats,
     GranularityCapability,
@@ -277,6 +284,13 @@ class FluviusClient:
         finest on offer, or the daily total where no finer code delivered that day."""
         return self._in_use.get(meter_key(ean, serial)) or self.finest_resolution(ean, serial)
 
+    def daily_only(self, ean: str, serial: str) -> bool:
+        """Whether the meter was found to deliver daily values only: a daily code has data
+        and no code delivers anything finer (its quarter-hours were never requested in Mijn
+        Fluvius, or are not served yet)."""
+        dialect = self._meters.get(meter_key(ean, serial))
+        return dialect is not None and dialect.measurements.daily_only()
+
     def request_log(self, ean: str, serial: str) -> list[dict[str, Any]]:
         """The meter's last data requests, redacted, for diagnostics (oldest first)."""
         return self._request_log.records(meter_key(ean, serial))
@@ -331,6 +345,51 @@ class FluviusClient:
             return intervals
 
         return await self._with_legacy_fallback(meter, run)
+
+    async def recheck_finer(self, ean: str, serial: str, day: date) -> Resolution | None:
+        """On a meter that delivers daily values only, at most once a local day: ask one
+        finer code (in turn) for `day`, a day the daily code serves. Returns the finer
+        resolution when it now delivers; the other codes are then judged afresh on that day
+        (a request each, once)."""
+        meter = self._meter(ean, serial)
+        dialect = meter.dialect.measurements
+        today = local_today(self._clock())
+        candidates = dialect.finer_candidates()
+        if not dialect.daily_only() or not candidates or meter.dialect.finer_checked == today:
+            return None
+        code = candidates[today.toordinal() % len(candidates)]
+
+        async def run() -> ParsedPeriods | None:
+            try:
+                parsed, record = await self._measure_request(meter, code, day, day)
+            except _RangeRejected:
+                return None
+            finer = parsed.resolution not in (None, Resolution.DAY)
+            record.conclusion = (
+                f"re-check: code {code} now delivers {parsed.resolution}"
+                if finer
+                else "re-check: still daily values only"
+            )
+            return parsed
+
+        parsed = await self._with_legacy_fallback(meter, run)
+        meter.dialect.finer_checked = today
+        if parsed is None or parsed.resolution in (None, Resolution.DAY):
+            return None
+        for other in candidates:
+            dialect.codes[other] = CodeKnowledge()
+        known = dialect.codes[code]
+        known.resolution = parsed.resolution
+        known.limit.record_ok(1)
+        known.day_start = self._start_hour(meter, code) if meter.gas else None
+        await self._judge(meter, [day])  # the other codes, on the day that has finer data
+        _LOGGER.info(
+            "Fluvius now serves %s values for %s (code %s)",
+            parsed.resolution,
+            mask_ean(ean),
+            code,
+        )
+        return parsed.resolution
 
     async def peaks(self, ean: str, serial: str, start: date, end: date) -> list[MonthlyPeak]:
         """Monthly offtake peaks (capacity tariff) of the months touching start..end."""
@@ -456,52 +515,95 @@ class FluviusClient:
 
     async def _judge(self, meter: _Meter, days: list[date]) -> None:
         """One-day requests per code. An empty answer proves nothing, unless another code
-        had data for the same day in a window shaped the same way."""
+        had data for the same day in a window shaped the same way.
+
+        Codes that stay empty on a day the daily code serves, while no code delivers
+        anything finer, are asked once more for a second such day before they are written
+        off: a meter whose quarter-hours were never requested in Mijn Fluvius is told apart
+        from a day not yet filled in.
+        """
         dialect = meter.dialect.measurements
         pending = dialect.unjudged()
+        confirmed = False
         for day in days:
             had_data, refused, empty = await self._judge_day(meter, pending, day)
             for code in refused:
                 dialect.codes[code].record_fail(1)
-            if had_data:
-                for code in empty:
+            if not had_data:
+                if not confirmed:
+                    pending = empty
+                continue
+            daily = dialect.choose(Resolution.DAY)
+            if empty and not confirmed and daily is not None and dialect.daily_only():
+                # Only the daily code had data: the others once more, on a day the daily
+                # code is asked for again alongside them.
+                confirmed = True
+                pending = [*empty, daily]
+                continue
+            for code in empty:
+                dialect.codes[code].unsupported = True
+            return
+        if confirmed:  # no second day held data: what the first day showed stands
+            for code in pending:
+                if dialect.codes[code].resolution is not Resolution.DAY:
                     dialect.codes[code].unsupported = True
-                return
-            pending = empty
+            return
         _LOGGER.debug("Judging inconclusive: no data on the %d days tried", len(days))
 
     async def _judge_day(
         self, meter: _Meter, codes: list[str], day: date
     ) -> tuple[bool, list[str], list[str]]:
         """Ask each code for one day: whether any had data, the codes refused (400) and those
-        that answered empty. A meter's first answer may show it is gas; the codes asked
-        before, in calendar windows the portal refuses for sub-daily gas, are asked again."""
+        that answered empty.
+
+        Nothing is concluded from an empty answer before the other window alignment was
+        tried where it may matter: on a gas meter (sub-daily gas windows must be whole gas
+        days, and the daily code may serve only gas days wholly inside its window), and on
+        a meter of unknown type while no code had data in calendar windows.
+        """
         dialect = meter.dialect.measurements
+        asked: dict[str, set[int]] = {code: set() for code in codes}
+        outcome: dict[str, str] = {}
         had_data = False
-        for _ in range(2):
-            was_gas = meter.gas
-            refused: list[str] = []
-            empty: list[str] = []
-            for code in codes:
+        pending = list(codes)
+        while pending:
+            for code in pending:
+                start_hour = self._judging_hour(meter, code, asked[code])
+                asked[code].add(start_hour)
                 known = dialect.codes[code]
                 try:
-                    parsed, record = await self._measure_request(meter, code, day, day)
+                    parsed, record = await self._measure_request(meter, code, day, day, start_hour)
                 except _RangeRejected:
-                    refused.append(code)
+                    outcome[code] = "refused"
                     continue
                 if not parsed.intervals:
                     record.conclusion = "judging: empty, proves nothing yet"
-                    empty.append(code)
+                    outcome[code] = "empty"
                     continue
                 had_data = True
+                outcome[code] = "data"
                 known.limit.record_ok(1)
                 known.resolution = parsed.resolution
                 known.unsupported = parsed.resolution is None
+                known.day_start = start_hour if meter.gas else None
                 record.conclusion = f"judged: code {code} is {parsed.resolution or 'unknown'}"
-            if not (had_data and meter.gas and not was_gas):
-                break
-            codes = refused + empty
+            pending = [
+                code
+                for code in codes
+                if outcome[code] != "data"
+                and (meter.gas or (meter.dialect.meter_type is None and not had_data))
+                and len(asked[code]) < 2
+            ]
+        refused = [code for code in codes if outcome[code] == "refused"]
+        empty = [code for code in codes if outcome[code] == "empty"]
         return had_data, refused, empty
+
+    def _judging_hour(self, meter: _Meter, code: str, asked: set[int]) -> int:
+        """The window alignment to judge a code in: the usual one first, then the other."""
+        usual = self._start_hour(meter, code)
+        if usual not in asked:
+            return usual
+        return 0 if usual == GAS_DAY_START_HOUR else GAS_DAY_START_HOUR
 
     async def _fetch(
         self,
@@ -635,17 +737,24 @@ class FluviusClient:
         record = RequestRecord(self._clock(), endpoint, code, span, alignment)
         return self._request_log.add(meter.key, record)
 
-    def _start_hour(self, meter: _Meter, code: str) -> int:
-        """Sub-daily gas windows follow the gas day; every other window the calendar day."""
+    @staticmethod
+    def _start_hour(meter: _Meter, code: str) -> int:
+        """The local hour this code's windows start at: calendar days on electricity; on gas
+        the alignment the code delivered data in, else gas days (06:00 to 05:59:59.999),
+        which both readings of a daily gas window serve completely (docs/PORTAL.md)."""
+        if not meter.gas:
+            return 0
         known = meter.dialect.measurements.codes.get(code)
-        daily = known is not None and known.resolution is Resolution.DAY
-        return GAS_DAY_START_HOUR if meter.gas and not daily else 0
+        if known is not None and known.day_start is not None:
+            return known.day_start
+        return GAS_DAY_START_HOUR
 
     async def _measure_request(
-        self, meter: _Meter, code: str, first: date, last: date
+        self, meter: _Meter, code: str, first: date, last: date, start_hour: int | None = None
     ) -> tuple[ParsedPeriods, RequestRecord]:
         dialect = meter.dialect
-        start_hour = self._start_hour(meter, code)
+        if start_hour is None:
+            start_hour = self._start_hour(meter, code)
         if dialect.legacy:
             history_from, history_until = utc_range(first, last, start_hour)
             params = {"granularity": code, "asServiceProvider": "false"}

@@ -93,6 +93,9 @@ class CodeKnowledge:
     resolution: Resolution | None = None
     unsupported: bool = False  # refused a single day that another code had data for
     limit: RangeLimit = field(default_factory=RangeLimit)
+    # Gas meters: the local hour the windows this code delivered data in start at (0:
+    # calendar days, 6: gas days); None until seen. Electricity always asks calendar days.
+    day_start: int | None = None
 
     @property
     def judged(self) -> bool:
@@ -107,16 +110,19 @@ class CodeKnowledge:
         return {
             "resolution": self.resolution.value if self.resolution else None,
             "unsupported": self.unsupported,
+            "day_start": self.day_start,
             **self.limit.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CodeKnowledge:
         raw = data.get("resolution")
+        day_start = data.get("day_start")
         return cls(
             resolution=Resolution(raw) if raw else None,
             unsupported=bool(data.get("unsupported", False)),
             limit=RangeLimit.from_dict(data, OPTIMISTIC_DAYS),
+            day_start=day_start if day_start in (0, 6) else None,
         )
 
 
@@ -147,6 +153,18 @@ class EndpointDialect:
             return None
         code, _ = max(candidates, key=lambda ck: (ck[1].limit.potential, ck[1].limit.max_ok))
         return code
+
+    def daily_only(self) -> bool:
+        """A daily code delivers data, and no code delivers anything finer."""
+        return self.best_resolution(Resolution.QUARTER_HOUR) is Resolution.DAY
+
+    def finer_candidates(self) -> list[str]:
+        """Codes that might deliver finer data one day: all but those proven daily."""
+        return [
+            code
+            for code, known in self.codes.items()
+            if known.unsupported or known.resolution is not Resolution.DAY
+        ]
 
     def capabilities(self) -> list[GranularityCapability]:
         """Usable codes, finest first; max_days is the longest range seen to work."""
@@ -182,6 +200,8 @@ class MeterDialect:
     # empty answer over a range holding them was a refusal.
     seen_first: date | None = None
     seen_last: date | None = None
+    # The local day a meter that delivers daily values only was last asked for finer data.
+    finer_checked: date | None = None
 
     def saw(self, first: date, last: date) -> None:
         """Answers held data from `first` to `last`."""
@@ -219,6 +239,7 @@ class MeterDialect:
             "peak_months": self.peak_months.to_dict(),
             "seen_first": self.seen_first.isoformat() if self.seen_first else None,
             "seen_last": self.seen_last.isoformat() if self.seen_last else None,
+            "finer_checked": self.finer_checked.isoformat() if self.finer_checked else None,
         }
 
     @classmethod
@@ -233,6 +254,7 @@ class MeterDialect:
             peak_months=RangeLimit.from_dict(data.get("peak_months") or {}, OPTIMISTIC_MONTHS),
             seen_first=_day(data.get("seen_first")),
             seen_last=_day(data.get("seen_last")),
+            finer_checked=_day(data.get("finer_checked")),
         )
 
 
