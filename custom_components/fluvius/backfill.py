@@ -8,6 +8,11 @@ backfill's resume point). Afterwards
 every coordinator fetch is imported as it arrives; a gap between the newest imported hour
 and a fetch (Home Assistant or the portal down for longer than the re-read window) is
 fetched first.
+
+A meter that delivered daily values only (its quarter-hours never requested in Mijn
+Fluvius) has its days booked as daily totals. Once Fluvius serves finer data, those days are
+re-imported at the finer resolution, oldest first, a chunk at a time: each day's batch
+replaces its midnight booking hour by hour (energy and cost), so nothing is doubled or lost.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from homeassistant.util import dt as dt_util
 from .api.brussels import BRUSSELS
 from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
-from .api.models import Interval
+from .api.models import Interval, Resolution
 from .const import REVISION_DAYS
-from .days import DayTotals, day_bounds, day_of
+from .days import DayTotals, daily_total_days, day_bounds, day_of, runs
 from .peaks import MeasuredPeak, day_peaks
+from .quarter_hours import QuarterHourStore
 from .revisions import async_fetch_changed
 from .snapshot import FetchBatch
 from .statistics import HOUR, FluviusStatistics
@@ -36,6 +42,11 @@ _LOGGER = logging.getLogger(__name__)
 CHUNK_DAYS = 31
 # Pause between steps, so a year of history is not fetched as one burst.
 PAUSE_SECONDS = 0.25
+
+
+def _chunk_starts(first: date, last: date) -> list[date]:
+    """The first day of each CHUNK_DAYS-long chunk of first..last."""
+    return [first + timedelta(days=n) for n in range(0, (last - first).days + 1, CHUNK_DAYS)]
 
 
 def _revisable_since(newest_hour: datetime) -> date:
@@ -58,11 +69,13 @@ class StatisticsBackfill:
         import_until: date | None = None,
         day_start_hour: int = 0,
         on_progress: Callable[[], None] | None = None,
+        store: QuarterHourStore | None = None,
     ) -> None:
         """Prepare; nothing runs until async_run.
 
         ``import_until``: the first day NOT imported (a P1 meter's statistics take over
-        from it); None imports up to today.
+        from it); None imports up to today. ``store``: the kept intervals, which tell the
+        days booked as daily totals.
         """
         self._client = client
         self._name = name
@@ -75,8 +88,12 @@ class StatisticsBackfill:
         self._day_start_hour = day_start_hour
         self._on_progress = on_progress or (lambda: None)
         self._lock = asyncio.Lock()
+        self._store = store
         self.imported_until: datetime | None = None  # end of the newest imported hour
         self.done = False
+        # Days booked as daily totals may be re-imported finer (checked at every start, and
+        # again whenever Fluvius starts serving finer data).
+        self.refine_due = True
         self.progress: float = 0.0  # percent of the history horizon imported
         # The highest quarter-hour offtake of each imported day: checks the portal's peaks.
         self.day_peaks: dict[date, MeasuredPeak] = {}
@@ -110,8 +127,15 @@ class StatisticsBackfill:
 
         Three parts, each only where needed: the history before the oldest imported day
         (first setup, or the history option raised), the days since the newest imported
-        day, and the days before it that Fluvius may have revised meanwhile.
+        day, and the days before it that Fluvius may have revised meanwhile. Then, where
+        Fluvius serves finer data than some days were booked in, those days again.
         """
+        if not self.done:
+            await self._catch_up()
+        await self._refine()
+
+    async def _catch_up(self) -> None:
+        """The history import proper; the coordinator's fetches wait until it is done."""
         async with self._lock:
             # Costs first: a changed price source re-costs what is already imported.
             await self._statistics.async_recost_if_changed()
@@ -157,6 +181,56 @@ class StatisticsBackfill:
             self.done = True
             self._on_progress()
             _LOGGER.info("%s: statistics import complete", self._name)
+
+    async def _refine(self) -> None:
+        """Re-import the days booked as daily totals at the finer resolution now served,
+        oldest first, one chunk at a time (the coordinator's imports go on in between)."""
+        finest = self._client.finest_resolution(self._ean, self._serial)
+        if not self.refine_due or self._store is None or finest in (None, Resolution.DAY):
+            self.refine_due = False
+            return
+        self.refine_due = False
+        await self._store.async_load()
+        days = self._store.daily_days()
+        if not days:
+            return
+        _LOGGER.info(
+            "%s: Fluvius now serves %s values; re-importing %d days held as daily totals",
+            self._name,
+            finest,
+            len(days),
+        )
+        chunks = [
+            (first, min(first + timedelta(days=CHUNK_DAYS - 1), last))
+            for run_first, last in runs(days)
+            for first in _chunk_starts(run_first, last)
+        ]
+        done = 0
+        try:
+            for first, last in chunks:
+                async with self._lock:
+                    start, _ = day_bounds(first, self._day_start_hour)
+                    _, end = day_bounds(last, self._day_start_hour)
+                    daily = self._store.get(start, end)
+                    intervals = await self._client.measurements(
+                        self._ean, self._serial, first, last, daily=daily
+                    )
+                    await self._import(intervals)
+                    self._store.still_daily(
+                        day
+                        for day in daily_total_days(intervals, self._day_start_hour)
+                        if first <= day <= last
+                    )
+                done += (last - first).days + 1
+                self.progress = round(100 * done / len(days), 1)
+                self._on_progress()
+                await asyncio.sleep(PAUSE_SECONDS)
+        except BaseException:
+            self.refine_due = True  # resumes with the days still held as daily totals
+            raise
+        self.progress = 100.0
+        self._on_progress()
+        _LOGGER.info("%s: re-import at %s resolution complete", self._name, finest)
 
     async def _run_step(
         self, start: date, end: date, changed_only: bool, *, newest_day: datetime | None

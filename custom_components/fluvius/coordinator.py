@@ -101,6 +101,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             import_until=meter.import_until,
             day_start_hour=self.schedule.day_start_hour,
             on_progress=self.async_update_listeners,
+            store=self.quarter_hours,
         )
         self._backfill_task: asyncio.Task[None] | None = None
 
@@ -117,7 +118,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
     @callback
     def async_start_backfill(self) -> None:
         """Run (or resume) the statistics import in the background, unless it runs."""
-        if self.backfill.done or (self._backfill_task and not self._backfill_task.done()):
+        idle = self.backfill.done and not self.backfill.refine_due
+        if idle or (self._backfill_task and not self._backfill_task.done()):
             return
         self._backfill_task = self.config_entry.async_create_background_task(
             self.hass, self.backfill.async_run_safely(), f"{DOMAIN} import {self.name}"
@@ -131,6 +133,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                 translation_domain=DOMAIN, translation_key=self.account.blocked
             )
         now = dt_util.utcnow()
+        client, meter = self.account.client, self.meter
+        daily_only = client.daily_only(meter.ean, meter.serial)
         try:
             data = await self._async_poll(now)
             if data is None and not self.last_update_success:
@@ -145,8 +149,17 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             raise self._translated(err) from err
         finally:
             await self.account.async_save()
+        if daily_only and not client.daily_only(meter.ean, meter.serial):
+            # Fluvius serves finer data now: re-import the days booked as daily totals.
+            self.backfill.refine_due = True
         if data is not None:  # the portal answered for this meter
             issues.async_access_back(self.hass, self.meter.subentry_id)
+            issues.async_update_daily_only(
+                self.hass,
+                meter.subentry_id,
+                meter.title,
+                daily_only=client.daily_only(meter.ean, meter.serial),
+            )
         issues.async_update_no_data(
             self.hass, self.meter.subentry_id, self.meter.title, self._state.overdue_since, now
         )

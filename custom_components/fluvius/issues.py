@@ -1,4 +1,5 @@
-"""The repair issues of a meter: no access to it, and due data that stays away."""
+"""The repair issues of a meter: no access to it, due data that stays away, and daily values
+only (its quarter-hours were never requested in Mijn Fluvius)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def access_issue_id(subentry_id: str) -> str:
 def no_data_issue_id(subentry_id: str) -> str:
     """Raised while due days stay away although the portal answers."""
     return f"no_data_{subentry_id}"
+
+
+def daily_only_issue_id(subentry_id: str) -> str:
+    """Raised while Fluvius serves the meter's daily values only."""
+    return f"daily_only_{subentry_id}"
+
+
+# Where a household requests its consumption data (Verbruik → Aanvragen).
+REQUEST_URL = "https://mijn.fluvius.be/verbruik/aanvragen"
 
 
 @callback
@@ -69,7 +79,30 @@ def async_update_no_data(
 
 
 @callback
+def async_update_daily_only(
+    hass: HomeAssistant, subentry_id: str, meter: str, *, daily_only: bool
+) -> None:
+    """Say how to get quarter-hours while Fluvius gives daily values only; clear it once
+    finer data is served (the history is then re-imported by itself)."""
+    issue_id = daily_only_issue_id(subentry_id)
+    if not daily_only:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        learn_more_url=REQUEST_URL,
+        translation_key="daily_only",
+        translation_placeholders={"meter": meter, "url": REQUEST_URL},
+    )
+
+
+@callback
 def async_delete_meter_issues(hass: HomeAssistant, subentry_id: str) -> None:
     """The meter was removed: so are its issues."""
     ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
     ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(subentry_id))
+    ir.async_delete_issue(hass, DOMAIN, daily_only_issue_id(subentry_id))

@@ -6,7 +6,10 @@ here (a re-imported day replaces its own), so that a changed price source re-cos
 history without asking Fluvius again, and the action answers from disk where it can.
 
 One ``.storage`` file per meter subentry: per day, the first interval's start, the interval
-length and one list of values per register (null where the interval was absent).
+length and one list of values per register (null where the interval was absent). A day held
+as one daily total (a meter whose quarter-hours Fluvius did not serve) is re-imported once
+finer data is served; the days for which Fluvius still had nothing finer are remembered, so
+that they are not asked for again.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class QuarterHourStore:
         self._start_hour = day_start_hour
         self._days: dict[str, list[Any]] = {}
         self.costed_with: str | None = None  # the price signature the cost statistics use
+        # Daily-total days a finer re-import found nothing finer for.
+        self._still_daily: set[str] = set()
         self._loaded = False
         self._removed = False
 
@@ -54,11 +59,16 @@ class QuarterHourStore:
         stored = await self._store.async_load() or {}
         self._days = dict(stored.get("days", {}))
         self.costed_with = stored.get("costed_with")
+        self._still_daily = set(stored.get("still_daily", []))
         self._loaded = True
 
     def as_dict(self) -> dict[str, Any]:
         """What is written to the file."""
-        return {"costed_with": self.costed_with, "days": self._days}
+        return {
+            "costed_with": self.costed_with,
+            "days": self._days,
+            "still_daily": sorted(self._still_daily),
+        }
 
     def schedule_save(self) -> None:
         """Write soon (coalesced)."""
@@ -89,10 +99,13 @@ class QuarterHourStore:
             by_day[day_of(interval.start, self._start_hour)].append(interval)
         for day, items in by_day.items():
             self._days[day.isoformat()] = _encode(items)
+            if not _is_daily(self._days[day.isoformat()]):
+                self._still_daily.discard(day.isoformat())
         if by_day:
             oldest = (max(by_day) - KEEP).isoformat()
             for key in [key for key in self._days if key < oldest]:
                 del self._days[key]
+            self._still_daily = {key for key in self._still_daily if key in self._days}
             self.schedule_save()
 
     def days(self) -> list[date]:
@@ -113,6 +126,24 @@ class QuarterHourStore:
     def has_day(self, day: date) -> bool:
         """True when the day is held."""
         return day.isoformat() in self._days
+
+    def daily_days(self) -> list[date]:
+        """Days held as one daily total that finer data may still replace, oldest first."""
+        return sorted(
+            date.fromisoformat(key)
+            for key, encoded in self._days.items()
+            if _is_daily(encoded) and key not in self._still_daily
+        )
+
+    def still_daily(self, days: Iterable[date]) -> None:
+        """A finer re-import of these days found nothing finer: do not ask again."""
+        self._still_daily.update(day.isoformat() for day in days)
+        self.schedule_save()
+
+
+def _is_daily(encoded: list[Any]) -> bool:
+    """Whether an encoded day is one daily total (its interval longer than an hour)."""
+    return bool(encoded[1] > 3600)
 
 
 def _encode(intervals: list[Interval]) -> list[Any]:

@@ -4,6 +4,7 @@ On the real portal a sub-daily request covers one day, so re-reading a week of q
 for revisions would cost a request per day. Instead one request of the daily code over the
 window says which days are published and what they add up to; only days that are new, or
 whose totals (or validation status, where known) changed, are fetched at the fine resolution.
+A meter that delivers daily values only is asked once a day whether finer data has come.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ async def async_fetch_changed(
     """The daily periods published in `window`, and the new or revised days fetched."""
     daily = await client.measurements(ean, serial, *window, resolution=Resolution.DAY)
     published = daily_by_day(daily, start_hour)
+    if published and client.daily_only(ean, serial):
+        # Daily values only so far: once a day, ask whether finer data is served now.
+        await client.recheck_finer(ean, serial, max(published))
     fetched: list[DayRun] = []
     for first, last in runs(changed_days(await held(published), published)):
         days = [published[first + timedelta(days=n)] for n in range((last - first).days + 1)]

@@ -240,6 +240,28 @@ async def test_add_meter(
     assert fluvius.stats.requests["self_asserted"] == 1
 
 
+@pytest.mark.parametrize("dialect", ["live", "random:2", "random:42"])
+@pytest.mark.parametrize("reading", ["start", "inside"])
+async def test_add_gas_meter_whatever_the_daily_gas_window(
+    hass: HomeAssistant, fluvius: FluviusSimulator, reading: str, dialect: str
+) -> None:
+    """Add meter accepts the gas meter whether the daily code serves the gas days that start
+    in a calendar-day window or only those wholly inside it (then a calendar day holds none),
+    and its sensors equal the truth."""
+    fluvius.options.dialect = dialect
+    fluvius.options.gas_daily_window = reading
+    entry = make_entry(hass, *ELEC)
+    await set_up(hass, entry)
+    result = await add_meter(hass, entry)
+    result = await configure(hass, result["flow_id"], meter_input(GAS_EAN, GAS_SERIAL))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Gas meter …{GAS_EAN[-4:]}"
+    await hass.async_block_till_done()
+    meter = next(sub for sub in entry.subentries.values() if sub.unique_id == GAS_EAN)
+    assert meter.data[CONF_METER_TYPE] == MeterType.GAS
+    assert_sensors_match_truth(hass, fluvius, GAS_EAN)
+
+
 @pytest.mark.parametrize(
     ("typed", "errors"),
     [
