@@ -79,17 +79,21 @@ def _net_usage(data: FluviusData) -> float | None:
 
 
 def _current_peak(data: FluviusData) -> float | None:
-    peak = data.peak_for(dt_util.utcnow().astimezone(BRUSSELS).date())
+    """This month's peak; until it has one (the 1st), the newest month's before it."""
+    peak = data.newest_peak(dt_util.utcnow().astimezone(BRUSSELS).date())
     return None if peak is None else peak.power_kw
 
 
 def _peak_attrs(data: FluviusData) -> Mapping[str, Any] | None:
-    """The peak's month ("2026-11", as the event has it) and its quarter-hour."""
-    peak = data.peak_for(dt_util.utcnow().astimezone(BRUSSELS).date())
+    """The peak's month ("2026-11", as the event has it), whether that is this month (not
+    on the 1st, while last month's is shown), and its quarter-hour."""
+    today = dt_util.utcnow().astimezone(BRUSSELS).date()
+    peak = data.newest_peak(today)
     if peak is None:
         return None
     return {
         "month": month_key(peak.month),
+        "current_month": peak.month == today.replace(day=1),
         "start": peak.start.isoformat(),
         "end": peak.end.isoformat(),
     }
@@ -171,7 +175,8 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         translation_key="monthly_peak",
         device_class=SensorDeviceClass.POWER,
         # A measurement: the recorder keeps its long-term statistics, so it can be graphed
-        # over months. It is the month's peak so far, not a late value of a past hour.
+        # over months. It is the month's peak so far, not a late value of a past hour; on
+        # the 1st (no peak for the month yet) last month's, carried over and marked so.
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,

@@ -48,6 +48,16 @@ class FluviusData:
         """The peak of the month containing ``month``."""
         return self.peaks.get(month.replace(day=1))
 
+    def newest_peak(self, today: date) -> MonthlyPeak | None:
+        """The peak of ``today``'s month, else of the newest month before it that has one.
+
+        A month has a peak only once Fluvius publishes its first day (the morning of the
+        2nd), so on the 1st this is last month's peak.
+        """
+        this_month = today.replace(day=1)
+        months = [month for month in self.peaks if month <= this_month]
+        return self.peaks[max(months)] if months else None
+
 
 class MeterMemory:
     """The recent data of one meter, merged fetch by fetch."""

@@ -13,15 +13,15 @@ from homeassistant.const import (
     STATE_UNKNOWN,
     EntityCategory,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.brussels import BRUSSELS
-from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import DOMAIN
+from custom_components.fluvius.const import CONF_CAPACITY_PRICE, DOMAIN
 from tests.entries import coordinator
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
@@ -238,18 +238,104 @@ async def test_values_follow_new_days_and_revisions(
             assert {str(k): v for k, v in totals.values.items()} == pytest.approx(served), day
 
 
-async def test_unknown_before_month_has_a_peak(
+# A yearly capacity price per kW, so the capacity cost sensor exists.
+CAPACITY_PRICE = 53.7894
+FLOOR_KW = 2.5  # every month counts as at least this, stated here independently of the code
+
+
+def assert_peak_shows(
+    hass: HomeAssistant, sim: FluviusSimulator, month: date, *, current: bool
+) -> None:
+    """The peak sensor shows the truth's peak of ``month`` so far, and names that month."""
+    now = dt_util.utcnow()
+    truth = sim.truth(ELEC_EAN).monthly_peak(month.year, month.month, as_of=now)
+    assert truth is not None
+    kw, start, end = truth
+    peak = state_of(hass, ELEC_EAN, "monthly_peak")
+    assert float(peak.state) == pytest.approx(kw, abs=1e-9), now
+    assert peak.attributes["month"] == f"{month:%Y-%m}", now
+    assert peak.attributes["current_month"] is current, now
+    assert peak.attributes["start"] == start.isoformat()
+    assert peak.attributes["end"] == end.isoformat()
+
+
+def assert_capacity_matches(hass: HomeAssistant, sim: FluviusSimulator) -> None:
+    """Average monthly peak and capacity cost as the truth has them: this month (while it
+    has a peak) and the 11 before, each floored at 2.5 kW, averaged over those with a peak."""
+    now = dt_util.utcnow()
+    truth = sim.truth(ELEC_EAN)
+    month = now.astimezone(BRUSSELS).date().replace(day=1)
+    counted: dict[str, float] = {}
+    for _ in range(12):
+        if (peak := truth.monthly_peak(month.year, month.month, as_of=now)) is not None:
+            counted[f"{month:%Y-%m}"] = max(peak[0], FLOOR_KW)
+        month = (month - timedelta(days=1)).replace(day=1)
+    average = sum(counted.values()) / len(counted)
+    tariff = state_of(hass, ELEC_EAN, "capacity_tariff")
+    assert tariff.attributes["months"] == pytest.approx(counted), now
+    assert float(tariff.state) == pytest.approx(average, abs=5e-4)
+    cost = state_of(hass, ELEC_EAN, "capacity_cost")
+    assert float(cost.state) == pytest.approx(average * CAPACITY_PRICE / 12, abs=0.006)
+
+
+@pytest.mark.parametrize(
+    "setup_at",
+    [
+        datetime(2026, 4, 30, 22, 30, tzinfo=BRUSSELS),
+        datetime(2026, 5, 1, 10, 0, tzinfo=BRUSSELS),
+    ],
+    ids=["running_at_midnight", "started_on_the_1st"],
+)
+async def test_last_months_peak_until_the_month_has_one(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
-    elec_entry: MockConfigEntry,
     move_to: Callable[[datetime], Awaitable[None]],
+    tick: Callable[[timedelta], Awaitable[None]],
+    setup_at: datetime,
 ) -> None:
-    """On the first of a month, before its first day is published, the peak is unknown."""
-    await move_to(datetime(2026, 4, 30, 22, 30, tzinfo=dt_util.UTC))  # 1 May 00:30 Brussels
-    await setup_entry(hass, elec_entry)
-    assert state_of(hass, ELEC_EAN, "monthly_peak").state == STATE_UNKNOWN
-    assert coordinator(elec_entry).data.peak_for(date(2026, 4, 1)) is not None
-    assert MeterType.ELECTRICITY is coordinator(elec_entry).meter_type
+    """On the 1st of a month, until Fluvius publishes its first day (the morning of the
+    2nd), the month has no peak: the peak sensor shows last month's, and says so. Then the
+    new month's peak takes over. The average monthly peak, the capacity cost and the event
+    go on as they always did: the new month counts, and is announced, once it has a peak."""
+    april, may = date(2026, 4, 1), date(2026, 5, 1)
+    published = fluvius.truth(ELEC_EAN).publish_time(may)
+    assert published == datetime(2026, 5, 2, 7, 0, tzinfo=BRUSSELS)
+    entry = make_entry(hass, prices={CONF_CAPACITY_PRICE: CAPACITY_PRICE})
+    await move_to(setup_at)
+    await setup_entry(hass, entry)
+    event_id = f"event.electricity_meter_{ELEC_EAN[-4:]}_monthly_peak"
+    announced: list[tuple[datetime, str]] = []
+
+    @callback
+    def _fired(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None and "month" in new.attributes:
+            announced.append((dt_util.utcnow(), new.attributes["month"]))
+
+    async_track_state_change_event(hass, event_id, _fired)
+
+    # Hour by hour until the 2nd, 09:00: the hourly poll after 07:00 finds the 1st published.
+    while True:
+        now = dt_util.utcnow()
+        if now.astimezone(BRUSSELS).date() < may:
+            assert_peak_shows(hass, fluvius, april, current=True)
+        elif now < published:
+            assert_peak_shows(hass, fluvius, april, current=False)
+            assert "2026-05" not in state_of(hass, ELEC_EAN, "capacity_tariff").attributes["months"]
+        elif now >= published + timedelta(hours=1):
+            assert_peak_shows(hass, fluvius, may, current=True)
+        assert_capacity_matches(hass, fluvius)
+        if now >= datetime(2026, 5, 2, 9, 0, tzinfo=BRUSSELS):
+            break
+        await tick(timedelta(hours=1))
+
+    # May is announced once, and only after its first day is in.
+    may_announced = [when for when, month in announced if month == "2026-05"]
+    assert len(may_announced) == 1
+    assert may_announced[0] >= published
+    assert all(month == "2026-04" for when, month in announced if when < published)
+    event = hass.states.get(event_id)
+    assert event is not None
+    assert event.attributes["month"] == "2026-05"
 
 
 async def test_meter_without_data_yet(
