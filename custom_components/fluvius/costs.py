@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN, PRICE_SOURCE_ENTITY
-from .prices import async_price_history
+from .prices import PER_KWH, PER_M3, async_price_history
 from .pricing import HOUR, PriceSettings, hourly_costs, interval_costs, is_compensation
 
 _LOGGER = logging.getLogger(__name__)
@@ -118,7 +118,12 @@ class MeterCosts:
         start = min(interval.start for interval in intervals)
         end = max(interval.end for interval in intervals)
         entity_id = self.settings.entity_id
-        history = await async_price_history(self._hass, entity_id, start, end)
+        # A gas volume is priced per m³, everything else per kWh.
+        gas_volume = (
+            self._meter_type is MeterType.GAS and self.settings.gas_register is Register.GAS_VOLUME
+        )
+        per = PER_M3 if gas_volume else PER_KWH
+        history = await async_price_history(self._hass, entity_id, start, end, per)
         self.report.from_states += history.from_states
         self.report.from_statistics += history.from_statistics
         self.report.missing_quarter_hours += history.missing

@@ -4,9 +4,7 @@ subentry data is written from them (pricing.py reads that data)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-import re
 from typing import Any
-import unicodedata
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
@@ -40,6 +38,7 @@ from .const import (
     PRICE_SOURCE_FIXED,
     PRICE_SOURCE_NONE,
 )
+from .prices import PER_KWH, PER_M3, parse_price_unit
 from .pricing import ELECTRICITY, GAS_UNITS
 
 # A meter's price settings: two sections of its settings form, stored flat in its data.
@@ -76,9 +75,10 @@ COST_KEYS = frozenset(
 )
 GAS_VOLUME_UNIT = "m³"
 GAS_ENERGY_UNIT = "kWh"
-# The units a price entity may be in (per currency); a gas price may also be per m³.
-ENERGY_PRICE_UNITS = ("kWh", "MWh")
-GAS_PRICE_UNITS = (*ENERGY_PRICE_UNITS, GAS_VOLUME_UNIT)
+# What a price entity's price may be per (prices.py's parser reads MWh and Wh as per kWh);
+# a gas price may also be per m³.
+ENERGY_PRICE_UNITS = (PER_KWH,)
+GAS_PRICE_UNITS = (PER_KWH, PER_M3)
 PRICE_SOURCE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[PRICE_SOURCE_NONE, PRICE_SOURCE_FIXED, PRICE_SOURCE_ENTITY],
@@ -163,22 +163,18 @@ def price_suggestions(data: Mapping[str, Any], sections: Mapping[Any, section]) 
     }
 
 
-def price_unit(unit: Any, allowed: tuple[str, ...]) -> str | None:
-    """The energy (or volume) unit of a price unit such as EUR/kWh or €/MWh.
+def price_unit(unit: Any, allowed: tuple[str, ...], currency: str | None = None) -> str | None:
+    """What a price unit such as EUR/kWh, €/MWh or c€/kWh is per: "kWh" or "m³".
 
-    None when it is not a currency per allowed unit: the currency must be a code (EUR) or
-    a symbol (€); cents (c€/kWh, ct/kWh) are refused.
+    None when it is not a price per an allowed unit, or (with ``currency``) not in that
+    currency. The parser is the costing's (prices.parse_price_unit): cents are converted.
     """
-    if not isinstance(unit, str):
+    parsed = parse_price_unit(unit)
+    if parsed is None or parsed.per not in allowed:
         return None
-    currency, slash, per = (part.strip() for part in unit.partition("/"))
-    if not slash or per not in allowed:
+    if currency is not None and parsed.currency != currency.upper():
         return None
-    if re.fullmatch(r"[A-Z]{3}", currency) or (
-        len(currency) == 1 and unicodedata.category(currency) == "Sc"
-    ):
-        return per
-    return None
+    return parsed.per
 
 
 def price_error(
@@ -194,8 +190,11 @@ def price_error(
     if not entity_id or (state := hass.states.get(entity_id)) is None:
         return "price_entity_missing"
     allowed = GAS_PRICE_UNITS if meter_type is MeterType.GAS else ENERGY_PRICE_UNITS
-    if price_unit(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), allowed) is None:
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if price_unit(unit, allowed) is None:
         return "price_entity_unit"
+    if price_unit(unit, allowed, hass.config.currency) is None:
+        return "price_entity_currency"  # the costing would price nothing with it
     return None
 
 

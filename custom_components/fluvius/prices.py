@@ -6,7 +6,9 @@ quarter-hour starts, so its state at the start would still be the previous quart
 the state history is already purged, the entity's hourly mean statistics give the price of
 each quarter-hour of that hour. Where neither exists, the quarter-hour has no price.
 
-Units: currency per kWh, per MWh (divided by 1000), per Wh, or per m³ (gas volume).
+Units are read by `parse_price_unit`, the one parser of price units: the settings form
+validates a price entity with it and the costing converts each recorded price with it, so a
+unit the form accepts is costed exactly as the form understood it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import re
+import unicodedata
 
 from homeassistant.components.recorder.history import state_changes_during_period
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
@@ -24,18 +28,83 @@ from homeassistant.helpers.recorder import get_instance
 from .pricing import floor_hour, quarter_hours
 
 HALF_QUARTER = timedelta(minutes=7, seconds=30)
-_PER_UNIT = {"kwh": 1.0, "mwh": 0.001, "wh": 1000.0, "m³": 1.0, "m3": 1.0}
+
+PER_KWH = "kWh"
+PER_M3 = "m³"
+# What a price is per (case-insensitive): its base unit and the factor to it.
+_PER = {
+    "kwh": (PER_KWH, 1.0),
+    "mwh": (PER_KWH, 0.001),
+    "wh": (PER_KWH, 1000.0),
+    "m³": (PER_M3, 1.0),
+    "m3": (PER_M3, 1.0),
+}
+# Currency symbols read as their code. Any other symbol is a currency this integration
+# cannot compare with Home Assistant's, so it is refused as another currency.
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
+CENT = 0.01
+# Cents without a currency code are euro cents (case-insensitive): c€ as on a Belgian bill,
+# ct, cent(s), and c as the Nord Pool custom integration writes euro cents. ¢ is a US cent.
+_EURO_CENTS = frozenset({"c€", "€c", "ct", "cts", "ct€", "€ct", "c", "cent", "cents"})
+_CODE = re.compile(r"[A-Za-z]{3}")
+# A code with a cent suffix is a cent of that currency: EURc, EUR ct, EURcent.
+_CODE_CENTS = re.compile(r"([A-Za-z]{3})\s*(?:c|ct|cts|cent|cents)", re.IGNORECASE)
 
 
-def unit_factor(unit: str | None) -> float | None:
-    """What turns a price in ``unit`` (e.g. EUR/MWh) into a price per kWh (or m³); None
-    when the unit is not a currency per energy or volume."""
-    if not unit or "/" not in unit:
+@dataclass(frozen=True, slots=True)
+class PriceUnit:
+    """What a price unit says: a price in ``currency`` per ``per`` is the state × ``factor``."""
+
+    currency: str  # ISO 4217 code (a symbol or cents: the code of their currency)
+    per: str  # PER_KWH or PER_M3
+    factor: float  # e.g. c€/MWh: 0.01 / 1000 (to EUR per kWh)
+
+
+def parse_price_unit(unit: object) -> PriceUnit | None:
+    """Parse a price unit such as EUR/kWh, €/MWh, c€/kWh or ct/kWh; None when it is not one
+    currency amount per kWh, MWh, Wh or m³.
+
+    The currency is an ISO code (EUR, any case), a symbol (€, $, £), or cents converted
+    × 0.01: c€, €c, ct, cts, ct€, €ct, c, cent, cents (euro cents), ¢ (US cents), or a code
+    with a cent suffix (EURc, EUR ct, EUR cent). Whether the currency is Home Assistant's is
+    for the caller to check (see `price_factor`).
+    """
+    if not isinstance(unit, str) or unit.count("/") != 1:
         return None
-    currency, per = unit.rsplit("/", 1)
-    if not currency.strip():
+    raw_currency, raw_per = (part.strip() for part in unit.split("/"))
+    if (per := _PER.get(raw_per.lower())) is None:
         return None
-    return _PER_UNIT.get(per.strip().lower())
+    currency = _currency(" ".join(raw_currency.split()))
+    if currency is None:
+        return None
+    code, cents = currency
+    return PriceUnit(code, per[0], cents * per[1])
+
+
+def _currency(text: str) -> tuple[str, float] | None:
+    """(ISO code, factor to it) of a price unit's currency part."""
+    if text.lower() in _EURO_CENTS:
+        return "EUR", CENT
+    if text == "¢":
+        return "USD", CENT
+    if text in _SYMBOLS:
+        return _SYMBOLS[text], 1.0
+    if _CODE.fullmatch(text):
+        return text.upper(), 1.0
+    if match := _CODE_CENTS.fullmatch(text):
+        return match.group(1).upper(), CENT
+    if len(text) == 1 and unicodedata.category(text) == "Sc":
+        return text, 1.0  # a currency symbol of no known code: never Home Assistant's
+    return None
+
+
+def price_factor(unit: object, currency: str, per: str = PER_KWH) -> float | None:
+    """What turns a price in ``unit`` into ``currency`` per ``per`` (kWh or m³); None when
+    the unit is not a price in that currency per that unit (cents count as their currency)."""
+    parsed = parse_price_unit(unit)
+    if parsed is None or parsed.per != per or parsed.currency != currency.upper():
+        return None
+    return parsed.factor
 
 
 @dataclass(slots=True)
@@ -49,24 +118,27 @@ class PriceHistory:
 
 
 async def async_price_history(
-    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
+    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime, per: str = PER_KWH
 ) -> PriceHistory:
-    """The entity's price at every quarter-hour in [start, end)."""
+    """The entity's price in Home Assistant's currency per ``per`` (kWh, or m³ for a gas
+    volume) at every quarter-hour in [start, end). A state (or statistic) in another unit
+    or currency prices nothing: its quarter-hours count as missing."""
     recorder = get_instance(hass)
     await recorder.async_block_till_done()
-    return await recorder.async_add_executor_job(_price_history, hass, entity_id, start, end)
+    return await recorder.async_add_executor_job(_price_history, hass, entity_id, start, end, per)
 
 
 def _price_history(
-    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
+    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime, per: str
 ) -> PriceHistory:
     out = PriceHistory()
+    currency = hass.config.currency
     found = state_changes_during_period(
         hass, start, end + HALF_QUARTER, entity_id, include_start_time_state=True
     ).get(entity_id, [])
     changes: list[tuple[datetime, float | None]] = []
     for state in found:
-        factor = unit_factor(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        factor = price_factor(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), currency, per)
         try:
             value = float(state.state) * factor if factor is not None else None
         except ValueError:
@@ -84,7 +156,7 @@ def _price_history(
             out.prices[quarter] = value
             out.from_states += 1
     if uncovered:
-        hourly = _hourly_means(hass, entity_id, floor_hour(uncovered[0]), end)
+        hourly = _hourly_means(hass, entity_id, floor_hour(uncovered[0]), end, currency, per)
         for quarter in uncovered:
             if (value := hourly.get(floor_hour(quarter))) is None:
                 out.missing += 1
@@ -94,14 +166,14 @@ def _price_history(
     return out
 
 
-def _hourly_means(
-    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
+def _hourly_means(  # noqa: PLR0917
+    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime, currency: str, per: str
 ) -> dict[datetime, float]:
-    """The entity's hourly mean statistics, per kWh (or m³)."""
+    """The entity's hourly mean statistics, in ``currency`` per kWh (or m³)."""
     metadata = get_metadata(hass, statistic_ids={entity_id})
     if entity_id not in metadata:
         return {}
-    factor = unit_factor(metadata[entity_id][1]["unit_of_measurement"])
+    factor = price_factor(metadata[entity_id][1]["unit_of_measurement"], currency, per)
     if factor is None:
         return {}
     rows = statistics_during_period(hass, start, end, {entity_id}, "hour", None, {"mean"})

@@ -514,7 +514,12 @@ async def test_settings_history_days_out_of_range(
 
 
 # What the flows can show: every key error_key() returns, and each flow's own.
-PRICE_ERRORS = {"fixed_price_missing", "price_entity_missing", "price_entity_unit"}
+PRICE_ERRORS = {
+    "fixed_price_missing",
+    "price_entity_missing",
+    "price_entity_unit",
+    "price_entity_currency",
+}
 FLOW_ERRORS = {
     "invalid_auth",
     "account_locked",
@@ -827,13 +832,25 @@ async def test_price_entity_default_formula(
         (
             MeterType.ELECTRICITY,
             costs("entity", price_entity=PRICE_ENTITY),
-            "c€/kWh",
-            "price_entity_unit",
+            "USD/kWh",
+            "price_entity_currency",
         ),
         (
             MeterType.ELECTRICITY,
             costs("entity", price_entity=PRICE_ENTITY),
-            "ct/kWh",
+            "$/MWh",
+            "price_entity_currency",
+        ),
+        (
+            MeterType.GAS,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "GBP/m³",
+            "price_entity_currency",
+        ),
+        (
+            MeterType.ELECTRICITY,
+            costs("entity", price_entity=PRICE_ENTITY),
+            "c€/kW",
             "price_entity_unit",
         ),
         (
@@ -852,8 +869,10 @@ async def test_price_entity_default_formula(
         "gas_entity_not_chosen",
         "unit_power",
         "unit_without_currency",
-        "unit_cents",
-        "unit_cents_ct",
+        "currency_usd",
+        "currency_dollar_symbol",
+        "gas_currency_gbp",
+        "unit_cents_power",
         "electricity_per_m3",
         "gas_per_kw",
     ],
@@ -887,6 +906,46 @@ async def test_price_errors(  # noqa: PLR0917
     await hass.async_block_till_done()
     assert (saved(both_entry, ean), requests_sent(fluvius)) == before
     assert setups == []
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit", "error"),
+    [
+        ("EUR", "c€/kWh", None),
+        ("EUR", "ct/kWh", None),
+        ("EUR", "c€/MWh", None),
+        ("EUR", "€/kWh", None),
+        ("EUR", "USD/kWh", "price_entity_currency"),
+        ("USD", "USD/kWh", None),
+        ("USD", "ct/kWh", "price_entity_currency"),
+    ],
+)
+async def test_price_entity_unit_and_currency(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    currency: str,
+    unit: str,
+    error: str | None,
+) -> None:
+    """A price entity in euro cents (c€, ct) is accepted as the costing reads it (the same
+    parser, × 0.01); one in another currency than Home Assistant's is refused, with the
+    error on the costs section."""
+    hass.config.currency = currency
+    hass.states.async_set(PRICE_ENTITY, "12.34", {"unit_of_measurement": unit})
+    await set_up(hass, both_entry)
+    before = saved(both_entry, ELEC_EAN)
+    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    typed = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY})
+    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed))
+    if error is None:
+        assert result["reason"] == "reconfigure_successful"
+        assert saved(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
+    else:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {COSTS: error}
+        assert saved(both_entry, ELEC_EAN) == before
+    await hass.async_block_till_done()
 
 
 async def test_price_negative_fixed_refused(
@@ -1013,8 +1072,19 @@ async def test_price_form_without_sections_keeps_prices(
                 CONF_GAS_PRICE_UNIT: "kWh",
             },
         ),
+        (
+            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY}),
+            "c€/m³",
+            {
+                CONF_PRICE_SOURCE: "entity",
+                CONF_PRICE_ENTITY: PRICE_ENTITY,
+                CONF_OFFTAKE_FACTOR: 1,
+                CONF_OFFTAKE_OFFSET: 0,
+                CONF_GAS_PRICE_UNIT: "m³",
+            },
+        ),
     ],
-    ids=["fixed_per_m3", "fixed_per_kwh", "entity_per_m3", "entity_per_mwh"],
+    ids=["fixed_per_m3", "fixed_per_kwh", "entity_per_m3", "entity_per_mwh", "entity_cents_m3"],
 )
 async def test_price_gas_saved(  # noqa: PLR0917
     hass: HomeAssistant,

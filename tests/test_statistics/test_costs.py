@@ -302,6 +302,52 @@ async def test_price_entity_with_formula_and_purged_history(
 
 @pytest.mark.parametrize("persistent_database", [True])
 @pytest.mark.parametrize("fluvius", ["live"], indirect=True)
+@pytest.mark.parametrize("unit", ["c€/kWh", "ct/kWh", "USD/kWh"])
+async def test_price_entity_in_cents_or_another_currency(
+    fluvius: FluviusSimulator, runs: Runs, freezer: FrozenDateTimeFactory, unit: str
+) -> None:
+    """A price sensor in euro cents per kWh (c€/kWh or ct/kWh), recorded every quarter-hour:
+    each hourly cost row is Σ quarter-hour energy × price / 100 (the settings form's parser
+    is the costing's). In another currency than Home Assistant's (EUR) it prices nothing:
+    no cost row, every quarter-hour counted as missing."""
+    days = 4
+    now = SPRING
+    first = now - timedelta(days=days + 1)
+    freezer.move_to(first)
+    truth = fluvius.truth(ELEC_EAN)
+    prices = {"price_source": "entity", "price_entity": PRICE_ENTITY}
+    ha = runs([account_entry([ELEC], days - 2, prices=prices)])
+
+    def cents(quarter: datetime) -> float:
+        return round(market_price(quarter) / 10, 4)  # €/MWh → c€/kWh, e.g. 9.5
+
+    async with ha.run(setup=False) as hass:
+        for quarter in _quarters(first, now):
+            freezer.move_to(quarter + timedelta(seconds=3))
+            hass.states.async_set(PRICE_ENTITY, str(cents(quarter)), {"unit_of_measurement": unit})
+            if quarter.minute == 45:
+                await hass.async_block_till_done()
+        await async_wait_recording_done(hass)
+    freezer.move_to(now)
+    registers = (*OFFTAKE, *INJECTION)
+    start = truth.day_bounds(_local_day(now) - timedelta(days=days - 2))[0]
+    quarters = truth.intervals(start, truth.published_until(now), as_of=now)
+    async with ha.run() as hass:
+        rows = await cost_rows(hass, ELEC_EAN, registers)
+        report = coordinator(hass.config_entries.async_entries(DOMAIN)[0]).statistics.costs.report
+        if unit.startswith("USD"):
+            assert all(not series for series in rows.values())
+            assert report.missing_quarter_hours == len(quarters)
+            return
+        expected = expected_costs(quarters, registers, lambda q, _r: cents(q) / 100)
+        assert any(expected[register] for register in registers)
+        assert_costs(rows, expected)
+        assert report.from_states == len(quarters)
+        assert report.missing_quarter_hours == 0
+
+
+@pytest.mark.parametrize("persistent_database", [True])
+@pytest.mark.parametrize("fluvius", ["live"], indirect=True)
 async def test_hours_without_any_price_get_no_cost_and_are_reported(
     fluvius: FluviusSimulator,
     runs: Runs,

@@ -13,7 +13,7 @@ from custom_components.fluvius.api.models import (
     Register,
     ValueStatus,
 )
-from custom_components.fluvius.prices import unit_factor
+from custom_components.fluvius.prices import PriceUnit, parse_price_unit, price_factor
 from custom_components.fluvius.pricing import (
     PriceSettings,
     capacity_cost,
@@ -114,16 +114,65 @@ def test_signature_changes_with_what_changes_costs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("unit", "factor"),
-    [("EUR/kWh", 1.0), ("€/kWh", 1.0), ("EUR/MWh", 0.001), ("EUR/Wh", 1000.0), ("EUR/m³", 1.0)],
+    ("unit", "currency", "per", "factor"),
+    [
+        ("EUR/kWh", "EUR", "kWh", 1.0),
+        ("€/kWh", "EUR", "kWh", 1.0),
+        (" € / kWh ", "EUR", "kWh", 1.0),
+        ("eur/kwh", "EUR", "kWh", 1.0),
+        ("EUR/MWh", "EUR", "kWh", 0.001),
+        ("€/MWh", "EUR", "kWh", 0.001),
+        ("EUR/Wh", "EUR", "kWh", 1000.0),
+        ("EUR/m³", "EUR", "m³", 1.0),
+        ("€/m3", "EUR", "m³", 1.0),
+        # Cents: converted × 0.01, in euro unless a code says otherwise.
+        ("c€/kWh", "EUR", "kWh", 0.01),
+        ("ct/kWh", "EUR", "kWh", 0.01),
+        ("Ct/kWh", "EUR", "kWh", 0.01),
+        ("c/kWh", "EUR", "kWh", 0.01),  # the Nord Pool custom integration's euro cents
+        ("cent/kWh", "EUR", "kWh", 0.01),
+        ("€ct/kWh", "EUR", "kWh", 0.01),
+        ("c€/MWh", "EUR", "kWh", 0.00001),
+        ("ct/MWh", "EUR", "kWh", 0.00001),
+        ("c€/m³", "EUR", "m³", 0.01),
+        ("EURc/kWh", "EUR", "kWh", 0.01),
+        ("EUR ct/kWh", "EUR", "kWh", 0.01),
+        # Other currencies: parsed, for the caller to refuse.
+        ("USD/kWh", "USD", "kWh", 1.0),
+        ("$/MWh", "USD", "kWh", 0.001),
+        ("¢/kWh", "USD", "kWh", 0.01),
+        ("GBP/kWh", "GBP", "kWh", 1.0),
+        ("£/kWh", "GBP", "kWh", 1.0),
+        ("₿/kWh", "₿", "kWh", 1.0),  # a symbol of no known code: never Home Assistant's
+    ],
 )
-def test_price_units(unit: str, factor: float) -> None:
-    assert unit_factor(unit) == factor
+def test_price_units(unit: str, currency: str, per: str, factor: float) -> None:
+    parsed = parse_price_unit(unit)
+    assert parsed == PriceUnit(currency, per, pytest.approx(factor, rel=1e-12))
+    assert price_factor(unit, currency, per) == pytest.approx(factor, rel=1e-12)
 
 
-@pytest.mark.parametrize("unit", [None, "", "EUR", "kWh", "/kWh", "EUR/W", "%"])
-def test_price_units_refused(unit: str | None) -> None:
-    assert unit_factor(unit) is None
+@pytest.mark.parametrize(
+    "unit",
+    [None, 0.5, "", "EUR", "kWh", "/kWh", "EUR/", "EUR/W", "%", "EUR/kWh/h", "kr/kWh", "€€/kWh"],
+)
+def test_price_units_refused(unit: object) -> None:
+    assert parse_price_unit(unit) is None
+    assert price_factor(unit, "EUR") is None
+
+
+@pytest.mark.parametrize(
+    ("unit", "currency", "per"),
+    [
+        ("USD/kWh", "EUR", "kWh"),  # another currency than Home Assistant's
+        ("ct/kWh", "USD", "kWh"),  # euro cents in a dollar Home Assistant
+        ("EUR/m³", "EUR", "kWh"),  # a volume price for energy
+        ("EUR/kWh", "EUR", "m³"),  # an energy price for a volume
+    ],
+)
+def test_price_factor_refuses_another_currency_or_unit(unit: str, currency: str, per: str) -> None:
+    assert parse_price_unit(unit) is not None
+    assert price_factor(unit, currency, per) is None
 
 
 def test_capacity_cost() -> None:
