@@ -1,24 +1,32 @@
-"""Diagnostics of the Fluvius integration, with every identifier redacted."""
+"""Diagnostics of the Fluvius integration, with every identifier redacted.
+
+Both downloads (the account's, and a meter's from its device page) leave through one
+function, `_redacted`: keys known to hold secrets are redacted, the account's credentials and
+tokens are replaced wherever they occur, and then every EAN-like and serial-like value is
+masked by its shape (api.security.redact_identifiers), in keys as in values, whatever its
+origin: configured, mistyped, stale, or another account's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
-import re
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
-from .api.security import mask_ean
-from .const import CONF_EAN, CONF_METER_SERIAL
+from .api.granularity import meter_key
+from .api.security import mask_ean, redact_identifiers
+from .const import CONF_EAN, CONF_METER_SERIAL, DOMAIN
 from .coordinator import FluviusCoordinator
 from .models import FluviusConfigEntry
 from .peaks import month_peaks
 
-EAN_PATTERN = re.compile(r"(?<!\d)54\d{16}(?!\d)")
+REDACTED = "**REDACTED**"
 
 TO_REDACT = {
     CONF_EMAIL,
@@ -55,7 +63,7 @@ def _plain(value: Any) -> Any:
 
 
 def _scrub(value: Any, secrets: dict[str, str]) -> Any:
-    """Replace every occurrence of an identifier, also inside keys and longer strings."""
+    """Replace every occurrence of a secret, also inside keys and longer strings."""
     if isinstance(value, dict):
         return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
@@ -67,26 +75,25 @@ def _scrub(value: Any, secrets: dict[str, str]) -> Any:
     return value
 
 
-def _own_dialect(dialects: dict[str, Any], ean: str) -> dict[str, Any]:
-    """Only this meter's part of the (shared) client's dialect knowledge."""
+def _own_dialect(dialects: dict[str, Any], ean: str, serial: str) -> dict[str, Any]:
+    """Only this meter's part of the (shared) client's dialect knowledge, under labels
+    instead of its `EAN:SERIAL` keys: "meter 1 (…3456:…2062)" is the meter as configured;
+    further numbers are other serials once used with its EAN (e.g. before a typo was fixed)."""
     meters = dialects.get("meters")
     if not isinstance(meters, dict):
         return dialects
+    own = meter_key(ean, serial)
+    keys = sorted(
+        (str(key) for key in meters if str(key).startswith(f"{ean}:")),
+        key=lambda key: key != own,
+    )
     return {
         **dialects,
-        "meters": {k: v for k, v in meters.items() if str(k).startswith(f"{ean}:")},
+        "meters": {
+            f"meter {index} ({mask_ean(ean)}:{mask_ean(key.partition(':')[2])})": meters[key]
+            for index, key in enumerate(keys, 1)
+        },
     }
-
-
-def _mask_eans(value: Any) -> Any:
-    """Mask any Belgian EAN left anywhere (keys included)."""
-    if isinstance(value, dict):
-        return {_mask_eans(k): _mask_eans(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_eans(v) for v in value]
-    if isinstance(value, str):
-        return EAN_PATTERN.sub(lambda m: mask_ean(m.group(0)), value)
-    return value
 
 
 def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
@@ -122,7 +129,7 @@ def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
         }
     return {
         "coordinator": summary,
-        "dialects": _own_dialect(client.export_dialects(), meter.ean),
+        "dialects": _own_dialect(client.export_dialects(), meter.ean, meter.serial),
         # Months whose portal peak the measured quarter-hours contradict (empty: all agree).
         "peak_check": {
             "months_measured": len(month_peaks(coordinator.backfill.day_peaks)),
@@ -142,47 +149,74 @@ def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
     }
 
 
+def _account(entry: FluviusConfigEntry) -> dict[str, Any]:
+    """The account's login state and request counters."""
+    account = entry.runtime_data.account
+    client = account.client
+    return {
+        "login_blocked": account.blocked,
+        "token_state": {"present": bool(client.export_tokens())},
+        "client_stats": client.stats,
+    }
+
+
+def _redacted(entry: FluviusConfigEntry, diagnostics: dict[str, Any]) -> dict[str, Any]:
+    """The one way out of this module (see the module's docstring)."""
+    secrets = {
+        entry.data[CONF_EMAIL]: REDACTED,
+        entry.data[CONF_PASSWORD]: REDACTED,
+    }
+    tokens = entry.runtime_data.account.client.export_tokens() or {}
+    for name in ("access_token", "refresh_token", "id_token"):
+        if isinstance(token := tokens.get(name), str) and token:
+            secrets[token] = REDACTED
+    # The configured serials, whatever their shape; typed, stale or foreign ones are caught
+    # by their shape alone.
+    known = [
+        str(subentry.data[key])
+        for subentry in entry.subentries.values()
+        for key in (CONF_EAN, CONF_METER_SERIAL)
+        if subentry.data.get(key)
+    ]
+    known += [c.meter.serial for c in entry.runtime_data.meters.values()]
+    plain = async_redact_data(_plain(diagnostics), TO_REDACT)
+    redacted: dict[str, Any] = redact_identifiers(_scrub(plain, secrets), known)
+    return redacted
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FluviusConfigEntry
 ) -> dict[str, Any]:
     """The account (login state, request counters) and every meter, identifiers redacted."""
-    account = entry.runtime_data.account
-    client = account.client
-    tokens = client.export_tokens() or {}
-    meters = entry.runtime_data.meters.values()
-    diagnostics = {
-        "entry": async_redact_data(
-            {
+    return _redacted(
+        entry,
+        {
+            "entry": {
                 "title": entry.title,
                 "unique_id": entry.unique_id,
                 "data": dict(entry.data),
                 "options": dict(entry.options),
                 "meters": len(entry.subentries),
             },
-            TO_REDACT,
-        ),
-        "account": {
-            "login_blocked": account.blocked,
-            "token_state": {"present": bool(tokens)},
-            "client_stats": client.stats,
+            "account": _account(entry),
+            "meters": {c.meter.title: _meter(c) for c in entry.runtime_data.meters.values()},
         },
-        "meters": {c.meter.title: _meter(c) for c in meters},
-    }
-    secrets = {
-        entry.data[CONF_EMAIL]: "**REDACTED**",
-        entry.data[CONF_PASSWORD]: "**REDACTED**",
-    }
-    for coordinator in meters:
-        serial = coordinator.meter.serial
-        secrets |= {
-            coordinator.meter.ean: mask_ean(coordinator.meter.ean),
-            serial: mask_ean(serial),
-            serial.upper(): mask_ean(serial),
-        }
-    for name in ("access_token", "refresh_token", "id_token"):
-        if isinstance(token := tokens.get(name), str) and token:
-            secrets[token] = "**REDACTED**"
-    redacted: dict[str, Any] = _mask_eans(
-        _scrub(async_redact_data(_plain(diagnostics), TO_REDACT), secrets)
     )
-    return redacted
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: FluviusConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """A meter's download (its device page): the account's login state and this meter."""
+    eans = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    return _redacted(
+        entry,
+        {
+            "account": _account(entry),
+            "meters": {
+                c.meter.title: _meter(c)
+                for c in entry.runtime_data.meters.values()
+                if c.meter.ean in eans
+            },
+        },
+    )

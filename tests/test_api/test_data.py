@@ -373,6 +373,18 @@ async def test_meter_of_another_account(client: FluviusClient) -> None:
         await client.peaks(OTHER_EAN, OTHER_SERIAL, date(2026, 4, 1), date(2026, 4, 1))
 
 
+async def test_failed_probe_leaves_nothing(client: FluviusClient) -> None:
+    """A probe of another account's meter, or with a mistyped serial, fails and leaves no
+    trace: no dialect to store, no request log. A meter the client knew keeps its own."""
+    await client.probe(ELEC_EAN, ELEC_SERIAL)
+    for ean, serial in ((OTHER_EAN, OTHER_SERIAL), (GAS_EAN, "1KFM0020571243")):
+        with pytest.raises(FluviusMeterNotAccessibleError):
+            await client.probe(ean, serial)
+        assert client.request_log(ean, serial) == []
+    assert list(client.export_dialects()["meters"]) == [f"{ELEC_EAN}:{ELEC_SERIAL}"]
+    assert client.request_log(ELEC_EAN, ELEC_SERIAL)
+
+
 @pytest.mark.parametrize("legacy", [False, True])
 async def test_unknown_meter(
     client: FluviusClient, simulator: FluviusSimulator, legacy: bool

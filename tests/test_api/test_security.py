@@ -13,7 +13,12 @@ from custom_components.fluvius.api import (
     FluviusClient,
     FluviusInsecureUrlError,
 )
-from custom_components.fluvius.api.security import checked_url, is_loopback, mask_ean
+from custom_components.fluvius.api.security import (
+    checked_url,
+    is_loopback,
+    mask_ean,
+    redact_identifiers,
+)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +97,52 @@ def test_loopback_detection() -> None:
 def test_mask_ean() -> None:
     assert mask_ean("541448823000123457") == "…3457"
     assert "123" not in mask_ean("123")
+
+
+EAN = "541448823000123457"
+SERIAL = "1SAG1100042062"
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        (EAN, "…3457"),
+        ("5414 4882 3000 1234 57", "…3457"),
+        (f"fluvius:{EAN}_consumption_high_cost", "fluvius:…3457_consumption_high_cost"),
+        (f"{EAN}:{SERIAL}", "…3457:…2062"),
+        (SERIAL, "…2062"),
+        ("1sag1100042062", "…2062"),
+        ("1SAG 1100 0420 62", "…2062"),
+        ("1KFM0020571243", "…1243"),  # a serial nobody configured (a typo)
+        ("meter 1KFM0020571243 refused", "meter …1243 refused"),
+        # Left alone: times, dates, codes, lengths, other numbers.
+        ("2026-04-12T06:30:00+00:00", "2026-04-12T06:30:00+00:00"),
+        ("15 min", "15 min"),
+        (
+            "re-check: code 2 now delivers quarter_hour",
+            "re-check: code 2 now delivers quarter_hour",
+        ),
+        ("5414488230001234", "5414488230001234"),  # 16 digits: no EAN
+        ("1541448823000123457", "1541448823000123457"),  # 19 digits: no EAN
+    ],
+)
+def test_redact_identifiers_by_shape(raw: str, masked: str) -> None:
+    assert redact_identifiers(raw) == masked
+    assert redact_identifiers({raw: [raw]}) == {masked: [masked]}
+
+
+def test_redact_identifiers_whole_tree() -> None:
+    """Keys and values at any depth; integers; known serials of any shape; keys that
+    become equal are numbered instead of lost; other values untouched."""
+    tree = {
+        "meters": {f"{EAN}:{SERIAL}": 1, f"{EAN}:1SAG1100042162": 2},
+        "list": [{"ean": int(EAN)}, ("AB-12345", "ab-123 45", True, None, 1.5, 7)],
+    }
+    assert redact_identifiers(tree, known=["AB-12345", "x"]) == {
+        "meters": {"…3457:…2062": 1, "…3457:…2162": 2},
+        "list": [{"ean": "…3457"}, ["…45", "…45", True, None, 1.5, 7]],
+    }
+    assert redact_identifiers({f"{EAN}:{SERIAL}": 1, f"{EAN}:1SAG9999992062": 2}) == {
+        "…3457:…2062": 1,
+        "…3457:…2062 (2)": 2,
+    }

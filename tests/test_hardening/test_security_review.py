@@ -30,13 +30,15 @@ from homeassistant import config_entries
 from homeassistant.components.recorder.statistics import list_statistic_ids
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.fluvius.account import account_store, fingerprint
 from custom_components.fluvius.api import FluviusClient
@@ -57,7 +59,9 @@ from tests.simulator.demo import (
     ELEC_SERIAL,
     GAS_EAN,
     GAS_SERIAL,
+    OTHER_EAN,
     OTHER_EMAIL,
+    OTHER_SERIAL,
 )
 
 from .conftest import FOREIGN_LOGGERS, HARNESS_STORAGE_LOGGER, settle
@@ -370,6 +374,100 @@ async def test_client_error_messages_carry_no_secret(
     secrets = secrets_of(fluvius, issued_cookies)
     for endpoint, kind, text in messages:
         assert not leaks(text, secrets), (endpoint, kind, leaks(text, secrets), text)
+
+
+# --------------------------------------------------------------------------- typed identifiers
+
+WRONG_SERIAL = "1KFM0020571243"  # the gas meter's serial with two digits swapped
+
+
+def _spaced(identifier: str) -> str:
+    """An identifier as a user may type it: in groups of four."""
+    return " ".join(identifier[i : i + 4] for i in range(0, len(identifier), 4))
+
+
+async def _download(hass_client: ClientSessionGenerator, path: str) -> str:
+    """The JSON text of a diagnostics download, as the browser gets it."""
+    client = await hass_client()
+    response = await client.get(f"/api/diagnostics/config_entry/{path}")
+    assert response.status == 200
+    return await response.text()
+
+
+@pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations")
+async def test_typed_identifiers_in_no_download_and_no_store(  # noqa: PLR0917
+    hass: HomeAssistant,
+    simulator: FluviusSimulator,
+    frozen: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    hass_storage: dict[str, Any],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Add meter with a mistyped serial (refused), then another account's meter (refused),
+    then the right meter, its EAN typed with spaces. No identifier typed, wrong or right,
+    compact or as typed, is anywhere in the account's or a meter's diagnostics download
+    (as key or value), and the account's stored dialects keep nothing of the wrong ones."""
+    monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
+    monkeypatch.setattr("custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", 14)
+    entry = account_entry([ELEC], 14)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass, frozen)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_METER), context={"source": config_entries.SOURCE_USER}
+    )
+    for ean, serial in ((GAS_EAN, WRONG_SERIAL), (OTHER_EAN, OTHER_SERIAL)):
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"ean": ean, "meter_serial": serial}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "meter_not_found"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"ean": _spaced(GAS_EAN), "meter_serial": f" {GAS_SERIAL} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await settle(hass, frozen)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    assert {sub.unique_id for sub in entry.subentries.values()} == {ELEC_EAN, GAS_EAN}
+
+    assert await async_setup_component(hass, "diagnostics", {})
+    downloads = {"entry": await _download(hass_client, entry.entry_id)}
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id):
+        (ean,) = (identifier for domain, identifier in device.identifiers if domain == DOMAIN)
+        downloads[ean] = await _download(hass_client, f"{entry.entry_id}/device/{device.id}")
+    assert set(downloads) == {"entry", ELEC_EAN, GAS_EAN}
+    # Each download holds its meters' dialects and requests (what was searched is there).
+    for name, text in downloads.items():
+        data = json.loads(text)["data"]
+        assert len(data["meters"]) == (2 if name == "entry" else 1), name
+        for meter in data["meters"].values():
+            assert meter["requests"], name
+            assert next(iter(meter["dialects"]["meters"])).startswith("meter 1 (…"), name
+
+    typed = {
+        "wrong serial": WRONG_SERIAL,
+        "foreign EAN": OTHER_EAN,
+        "foreign serial": OTHER_SERIAL,
+        "gas EAN": GAS_EAN,
+        "gas serial": GAS_SERIAL,
+        "elec EAN": ELEC_EAN,
+        "elec serial": ELEC_SERIAL,
+    }
+    typed |= {f"{name}, spaced": _spaced(value) for name, value in typed.items()}
+    for name, text in downloads.items():
+        found = [what for what, value in typed.items() if value.lower() in text.lower()]
+        assert not found, (name, found)
+
+    # The refused meters left nothing in the account's store (nor in the running client).
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.{fingerprint(DEMO_EMAIL)}"]["data"]["dialects"]["meters"]
+    assert set(stored) == {f"{ELEC_EAN}:{ELEC_SERIAL}", f"{GAS_EAN}:{GAS_SERIAL}"}
+    text = json.dumps(hass_storage, default=str)
+    assert WRONG_SERIAL not in text
+    assert OTHER_EAN not in text
 
 
 # --------------------------------------------------------------------------- plain http

@@ -136,9 +136,11 @@ async def test_diagnostics_redacted(
         newest = fluvius.truth(ean).last_published_day(now)
         assert summary["latest_day"]["day"] == newest.isoformat()
         assert summary["resolution_in_use"] in ("quarter_hour", "hour")
-        # Only this meter's dialect, keyed by its masked EAN:serial.
-        assert meter["dialects"]["meters"]
-        assert all(key.startswith(f"{mask_ean(ean)}:") for key in meter["dialects"]["meters"])
+        # Only this meter's dialect, under a label with its masked EAN:serial.
+        serial = ELEC_SERIAL if ean == ELEC_EAN else GAS_SERIAL
+        assert list(meter["dialects"]["meters"]) == [
+            f"meter 1 ({mask_ean(ean)}:{mask_ean(serial)})"
+        ]
         # The request log matches what the portal received for this meter, request by
         # request (the client's log keeps the last 50).
         received = [

@@ -454,8 +454,30 @@ class FluviusClient:
             meter.dialect.peak_months.record_ok(1)
         return bool(batch)
 
+    def forget(self, ean: str, serial: str) -> None:
+        """Drop all that is known of a meter (dialect, request log): it is not one of ours."""
+        key = meter_key(ean, serial)
+        self._meters.pop(key, None)
+        self._judge_locks.pop(key, None)
+        self._in_use.pop(key, None)
+        self._request_log.forget(key)
+
     async def probe(self, ean: str, serial: str) -> MeterProbe:
-        """Log in and look at recent published days: meter type, finest resolution, legacy."""
+        """Log in and look at recent published days: meter type, finest resolution, legacy.
+
+        A probe that fails (not found, no access, no data, an error) leaves nothing of a
+        meter this client did not know before: a mistyped serial or another account's EAN
+        is neither stored with the dialects nor shown in diagnostics.
+        """
+        known = meter_key(ean, serial) in self._meters
+        try:
+            return await self._probe(ean, serial)
+        except BaseException:
+            if not known:
+                self.forget(ean, serial)
+            raise
+
+    async def _probe(self, ean: str, serial: str) -> MeterProbe:
         await self._tokens.access_token()
         meter = self._meter(ean, serial)
         day = local_today(self._clock()) - timedelta(days=4)

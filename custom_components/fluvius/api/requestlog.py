@@ -71,5 +71,9 @@ class RequestLog:
         self._by_meter.setdefault(meter, deque(maxlen=self._size)).append(record)
         return record
 
+    def forget(self, meter: str) -> None:
+        """Drop a meter's records (a meter that turned out not to be the user's)."""
+        self._by_meter.pop(meter, None)
+
     def records(self, meter: str) -> list[dict[str, Any]]:
         return [record.as_dict() for record in self._by_meter.get(meter, ())]
