@@ -6,6 +6,7 @@ coordinator, device and statistics.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import logging
 
 from homeassistant.config_entries import ConfigEntry
@@ -21,6 +22,7 @@ from .coordinator import FluviusCoordinator
 from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
 from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
+from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .services import async_setup_services
 from .statistics import FluviusStatistics
@@ -72,9 +74,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     except BaseException:
         await account.async_close()
         raise
-    entry.runtime_data = FluviusRuntime(account, meters)
-    # Added meters, changed meter settings and options take effect by reloading.
-    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    entry.runtime_data = FluviusRuntime(account, meters, dict(entry.data), dict(entry.options))
+    # Changed prices apply in place; added meters, other meter settings, credentials and
+    # options take effect by reloading.
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # History imports run in the background: startup and the config flow never wait for them.
     for coordinator in meters.values():
@@ -82,14 +85,49 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     return True
 
 
-async def _async_reload(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Reload; a meter whose subentry was deleted takes its statistics and issues along."""
+async def _async_entry_updated(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
+    """Apply changed settings. New prices of a meter apply in place (its history is re-costed
+    in the background; no entity of the account goes unavailable); anything else reloads
+    the entry. A meter whose subentry was deleted takes its statistics and issues along."""
     for subentry_id, coordinator in entry.runtime_data.meters.items():
         if subentry_id not in entry.subentries:
             await async_remove_meter(
                 hass, subentry_id, coordinator.meter, coordinator.quarter_hours
             )
-    await hass.config_entries.async_reload(entry.entry_id)
+    if (changed := _changed_prices(entry)) is None:
+        await hass.config_entries.async_reload(entry.entry_id)
+        return
+    for coordinator, prices in changed:
+        coordinator.async_set_prices(prices)
+
+
+def _changed_prices(
+    entry: FluviusConfigEntry,
+) -> list[tuple[FluviusCoordinator, PriceSettings]] | None:
+    """The meters whose price settings alone changed, with their new settings; None when
+    anything else changed (credentials, options, the meters themselves, a setting other
+    than prices, or a capacity price set or removed: its sensor comes or goes)."""
+    runtime = entry.runtime_data
+    if dict(entry.data) != runtime.entry_data or dict(entry.options) != runtime.entry_options:
+        return None
+    subentries = {
+        subentry_id: subentry
+        for subentry_id, subentry in entry.subentries.items()
+        if subentry.subentry_type == SUBENTRY_METER
+    }
+    if set(subentries) != set(runtime.meters):
+        return None
+    changed: list[tuple[FluviusCoordinator, PriceSettings]] = []
+    for subentry_id, subentry in subentries.items():
+        coordinator = runtime.meters[subentry_id]
+        old, new = coordinator.meter, MeterConfig.from_subentry(subentry)
+        if new == old:
+            continue
+        capacity_sensor = old.prices.capacity_price is None, new.prices.capacity_price is None
+        if replace(old, prices=new.prices) != new or capacity_sensor[0] != capacity_sensor[1]:
+            return None
+        changed.append((coordinator, new.prices))
+    return changed
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:

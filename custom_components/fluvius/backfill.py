@@ -94,6 +94,11 @@ class StatisticsBackfill:
         # Days booked as daily totals may be re-imported finer (checked at every start, and
         # again whenever Fluvius starts serving finer data).
         self.refine_due = True
+        # The price settings changed while the import was done: re-cost the history.
+        self.recost_due = False
+        # What runs now, for the History import sensor: importing, refining (the days held as
+        # daily totals, at the finer resolution now served), recosting, or None.
+        self.activity: str | None = None
         self.progress: float = 0.0  # percent of the history horizon imported
         # The highest quarter-hour offtake of each imported day: checks the portal's peaks.
         self.day_peaks: dict[date, MeasuredPeak] = {}
@@ -131,11 +136,51 @@ class StatisticsBackfill:
         Fluvius serves finer data than some days were booked in, those days again.
         """
         if not self.done:
-            await self._catch_up()
+            await self._catch_up()  # re-costs first where the prices changed
+        elif self.recost_due:
+            await self._recost()
         await self._refine()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing is left to import, re-import or re-cost."""
+        return self.done and not self.refine_due and not self.recost_due
+
+    async def _recost(self) -> None:
+        """Re-cost the imported history with the new price settings (in the background: the
+        energy statistics stay as they are, and so does the import's progress)."""
+        self.recost_due = False
+        self.activity = "recosting"
+        self._on_progress()
+        try:
+            async with self._lock:
+                await self._statistics.async_recost_if_changed()
+        except BaseException:
+            self.recost_due = True
+            raise
+        finally:
+            self.activity = None
+            self._on_progress()
+
+    async def async_price_unpriced(self) -> None:
+        """Cost the quarter-hours imported without a price where the source has one now;
+        skipped while another step holds the statistics (tried again the next day)."""
+        if self._lock.locked():
+            return
+        async with self._lock:
+            await self._statistics.async_price_unpriced()
+        self._on_progress()
 
     async def _catch_up(self) -> None:
         """The history import proper; the coordinator's fetches wait until it is done."""
+        self.recost_due = False
+        self.activity = "importing"
+        try:
+            await self._catch_up_locked()
+        finally:
+            self.activity = None
+
+    async def _catch_up_locked(self) -> None:
         async with self._lock:
             # Costs first: a changed price source re-costs what is already imported.
             await self._statistics.async_recost_if_changed()
@@ -179,6 +224,7 @@ class StatisticsBackfill:
                 await self._run_step(step_first, step_last, changed_only, newest_day=last)
             self.progress = 100.0
             self.done = True
+            self._statistics.costs.summarise_unpriced(self._statistics.unpriced)
             self._on_progress()
             _LOGGER.info("%s: statistics import complete", self._name)
 
@@ -194,6 +240,7 @@ class StatisticsBackfill:
         days = self._store.daily_days()
         if not days:
             return
+        self.activity = "refining"
         _LOGGER.info(
             "%s: Fluvius now serves %s values; re-importing %d days held as daily totals",
             self._name,
@@ -228,6 +275,8 @@ class StatisticsBackfill:
         except BaseException:
             self.refine_due = True  # resumes with the days still held as daily totals
             raise
+        finally:
+            self.activity = None
         self.progress = 100.0
         self._on_progress()
         _LOGGER.info("%s: re-import at %s resolution complete", self._name, finest)

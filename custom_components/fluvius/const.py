@@ -52,6 +52,11 @@ CONF_INJECTION_OFFSET: Final = "injection_offset"
 CONF_PRICE_PREFIX: Final = "price_"
 CONF_GAS_PRICE: Final = "price_gas"
 CONF_GAS_PRICE_UNIT: Final = "gas_price_unit"  # "m³" (gas_volume) or "kWh" (gas_energy)
+# With a price entity: the price (currency per kWh; gas: per the unit the entity prices)
+# for every quarter-hour the entity has no price for, per direction and for gas.
+CONF_FALLBACK_OFFTAKE: Final = "fallback_offtake"
+CONF_FALLBACK_INJECTION: Final = "fallback_injection"
+CONF_FALLBACK_GAS: Final = "fallback_gas"
 # The capacity tariff's price in currency per kW per year (Fluvius region's tariff sheet).
 CONF_CAPACITY_PRICE: Final = "capacity_price"
 

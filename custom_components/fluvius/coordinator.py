@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 import logging
 from typing import Any
@@ -37,6 +38,7 @@ from .costs import MeterCosts
 from .days import DayTotals
 from .models import FluviusConfigEntry, MeterConfig
 from .peaks import capacity_start, month_peaks, peak_disagreements
+from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .revisions import async_fetch_changed
 from .snapshot import FetchBatch, FluviusData, MeterMemory
@@ -100,10 +102,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             name=meter.title,
             import_until=meter.import_until,
             day_start_hour=self.schedule.day_start_hour,
-            on_progress=self.async_update_listeners,
+            on_progress=self._async_backfill_progress,
             store=self.quarter_hours,
         )
         self._backfill_task: asyncio.Task[None] | None = None
+        # The local day the quarter-hours imported without a price were last priced again.
+        self._priced_on: date | None = None
 
     @property
     def ean(self) -> str:
@@ -118,12 +122,45 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
     @callback
     def async_start_backfill(self) -> None:
         """Run (or resume) the statistics import in the background, unless it runs."""
-        idle = self.backfill.done and not self.backfill.refine_due
-        if idle or (self._backfill_task and not self._backfill_task.done()):
+        if self.backfill.idle or (self._backfill_task and not self._backfill_task.done()):
             return
         self._backfill_task = self.config_entry.async_create_background_task(
             self.hass, self.backfill.async_run_safely(), f"{DOMAIN} import {self.name}"
         )
+
+    @callback
+    def async_set_prices(self, prices: PriceSettings) -> None:
+        """New price settings, applied without a reload: the history is re-costed in the
+        background and the entities stay available."""
+        self.meter = replace(self.meter, prices=prices)
+        self.statistics.costs.settings = prices
+        self.backfill.recost_due = True
+        self.async_update_listeners()
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            self.async_start_backfill()
+
+    @callback
+    def _async_backfill_progress(self) -> None:
+        """The import (or re-cost) moved on: tell the entities, keep the cost issue true."""
+        self.async_update_listeners()
+        if self.quarter_hours.loaded:
+            unpriced = self.statistics.unpriced if self.statistics.costs.enabled else []
+            issues.async_update_no_cost(
+                self.hass, self.meter.subentry_id, self.meter.title, unpriced
+            )
+
+    @callback
+    def _async_price_late(self, now: datetime) -> None:
+        """Once a local day, cost what was imported without a price where the price source
+        has one by now (a sensor that was unavailable, statistics that came later)."""
+        today = now.astimezone(BRUSSELS).date()
+        if self._priced_on == today or not self.backfill.idle:
+            return
+        self._priced_on = today
+        if self.statistics.costs.enabled and self.statistics.unpriced:
+            self.config_entry.async_create_background_task(
+                self.hass, self.backfill.async_price_unpriced(), f"{DOMAIN} prices {self.name}"
+            )
 
     async def _async_update_data(self) -> FluviusData:
         """Fetch what is due; client errors become Home Assistant's, translated."""
@@ -166,6 +203,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         if self.config_entry.state is ConfigEntryState.LOADED:
             # An import stopped by a portal error resumes once the portal answers again.
             self.async_start_backfill()
+            self._async_price_late(now)
         return self.data if data is None else data
 
     def _translated(self, err: FluviusError) -> HomeAssistantError:

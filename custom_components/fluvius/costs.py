@@ -16,11 +16,20 @@ from typing import Any
 
 from homeassistant.components.recorder.models import StatisticMeanType, StatisticMetaData
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN, PRICE_SOURCE_ENTITY
 from .prices import PER_KWH, PER_M3, async_price_history
-from .pricing import HOUR, PriceSettings, hourly_costs, interval_costs, is_compensation
+from .pricing import (
+    HOUR,
+    QUARTER,
+    HourlyCosts,
+    PriceSettings,
+    hourly_costs,
+    interval_costs,
+    is_compensation,
+)
 
 _LOGGER = logging.getLogger(__name__)
 _MISSING_KEPT = 24  # missing hours listed in diagnostics (the newest)
@@ -55,7 +64,9 @@ class CostReport:
     hours: int = 0  # hourly cost rows written
     from_states: int = 0  # quarter-hours priced from the entity's state history
     from_statistics: int = 0  # ... from its hourly mean statistics (history purged)
-    missing_quarter_hours: int = 0
+    from_fallback: int = 0  # ... by the fallback price (the entity had none)
+    missing_quarter_hours: int = 0  # quarter-hours imported and still without a price
+    unpriced_ranges: list[list[str]] = field(default_factory=list)  # their newest runs
     missing_hours: list[str] = field(default_factory=list)  # the newest unpriced hours
     recosted: str | None = None  # when the history was last re-costed
 
@@ -65,7 +76,9 @@ class CostReport:
             "hours": self.hours,
             "quarter_hours_from_state_history": self.from_states,
             "quarter_hours_from_hourly_statistics": self.from_statistics,
+            "quarter_hours_from_fallback_price": self.from_fallback,
             "quarter_hours_without_price": self.missing_quarter_hours,
+            "ranges_without_price": self.unpriced_ranges,
             "newest_hours_without_price": self.missing_hours,
             "recosted": self.recosted,
         }
@@ -87,7 +100,7 @@ class MeterCosts:
         self._name = name
         # Said once per setup: a history import meets the same gap chunk after chunk.
         self._said_statistics = False
-        self._said_missing = False
+        self._said_unpriced = 0  # the unpriced quarter-hours last counted in the log
         self._ean = ean
         self._meter_type = meter_type
         self.settings = settings
@@ -126,7 +139,8 @@ class MeterCosts:
         history = await async_price_history(self._hass, entity_id, start, end, per)
         self.report.from_states += history.from_states
         self.report.from_statistics += history.from_statistics
-        self.report.missing_quarter_hours += history.missing
+        if (self.settings.fallback_offtake, self.settings.fallback_injection) != (None, None):
+            self.report.from_fallback += history.missing
         if history.from_statistics and not self._said_statistics:
             self._said_statistics = True
             _LOGGER.info(
@@ -136,25 +150,13 @@ class MeterCosts:
                 entity_id,
                 end.date(),
             )
-        if history.missing and not self._said_missing:
-            self._said_missing = True
-            _LOGGER.warning(
-                "%s: %s has no recorded price for %d quarter-hours between %s and %s; those "
-                "hours get no cost (diagnostics list them)",
-                self._name,
-                entity_id,
-                history.missing,
-                start.date(),
-                end.date(),
-            )
         return history.prices
 
-    async def async_series(
-        self, intervals: list[Interval]
-    ) -> dict[Register, dict[datetime, float]]:
-        """Cost per register and hour of these intervals (empty without a price source)."""
+    async def async_costs(self, intervals: list[Interval]) -> HourlyCosts:
+        """Cost per register and hour of these intervals (none without a price source),
+        and the quarter-hours they span and could not price."""
         if not self.enabled or not intervals:
-            return {}
+            return HourlyCosts()
         prices = await self._async_prices(intervals)
         costs = hourly_costs(intervals, self.settings, self._meter_type, prices)
         if costs.missing:
@@ -170,4 +172,41 @@ class MeterCosts:
             known.update(hour.isoformat() for hour in missing)
             self.report.missing_hours = sorted(known)[-_MISSING_KEPT:]
         self.report.hours += len({hour for rows in costs.series.values() for hour in rows})
-        return costs.series
+        return costs
+
+    def summarise_unpriced(self, unpriced: list[datetime]) -> None:
+        """Count the quarter-hours still without a price (for diagnostics), and say it in
+        the log once per change: after a history import, a re-cost or the daily pricing of
+        late prices, never batch by batch."""
+        ranges = unpriced_ranges(unpriced)
+        self.report.missing_quarter_hours = len(unpriced)
+        self.report.unpriced_ranges = [
+            [first.isoformat(), last.isoformat()] for first, last in ranges[-_MISSING_KEPT:]
+        ]
+        if len(unpriced) == self._said_unpriced:
+            return
+        self._said_unpriced = len(unpriced)
+        if not unpriced:
+            _LOGGER.info("%s: every imported quarter-hour has a price now", self._name)
+            return
+        _LOGGER.warning(
+            "%s: %d quarter-hours from %s to %s have no price (%s has none recorded for "
+            "them), so they have no cost; a fallback price in the meter's settings prices "
+            "them (the repair issue and diagnostics list the ranges)",
+            self._name,
+            len(unpriced),
+            dt_util.as_local(unpriced[0]).date(),
+            dt_util.as_local(unpriced[-1]).date(),
+            self.settings.entity_id or "the price source",
+        )
+
+
+def unpriced_ranges(quarters: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Sorted quarter-hour starts grouped into [first start, last end) runs."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for start in quarters:
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], start + QUARTER)
+        else:
+            ranges.append((start, start + QUARTER))
+    return ranges

@@ -1,5 +1,5 @@
-"""The repair issues of a meter: no access to it, due data that stays away, and daily values
-only (its quarter-hours were never requested in Mijn Fluvius)."""
+"""The repair issues of a meter: no access to it, due data that stays away, daily values
+only (its quarter-hours were never requested in Mijn Fluvius), and hours without a cost."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def access_issue_id(subentry_id: str) -> str:
 def no_data_issue_id(subentry_id: str) -> str:
     """Raised while due days stay away although the portal answers."""
     return f"no_data_{subentry_id}"
+
+
+def no_cost_issue_id(subentry_id: str) -> str:
+    """Raised while imported quarter-hours have no price, so no cost."""
+    return f"no_cost_{subentry_id}"
 
 
 def daily_only_issue_id(subentry_id: str) -> str:
@@ -55,13 +60,15 @@ def async_access_back(hass: HomeAssistant, subentry_id: str) -> None:
 
 
 @callback
-def async_update_no_data(
-    hass: HomeAssistant, subentry_id: str, meter: str, since: datetime | None, now: datetime
+def _async_warn(
+    hass: HomeAssistant,
+    issue_id: str,
+    translation_key: str,
+    placeholders: dict[str, str] | None,
+    learn_more_url: str | None = None,
 ) -> None:
-    """Say so when due days stay away for long while the portal answers; clear it once
-    they arrive (the gap is then imported like any late data)."""
-    issue_id = no_data_issue_id(subentry_id)
-    if since is None or now - since <= NO_DATA_AFTER:
+    """Raise a warning issue with these placeholders, or clear it (None: all is well)."""
+    if placeholders is None:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
     ir.async_create_issue(
@@ -70,11 +77,26 @@ def async_update_no_data(
         issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="no_data",
-        translation_placeholders={
-            "meter": meter,
-            "since": dt_util.as_local(since).strftime("%Y-%m-%d %H:%M"),
-        },
+        learn_more_url=learn_more_url,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+
+
+@callback
+def async_update_no_data(
+    hass: HomeAssistant, subentry_id: str, meter: str, since: datetime | None, now: datetime
+) -> None:
+    """Say so when due days stay away for long while the portal answers; clear it once
+    they arrive (the gap is then imported like any late data)."""
+    overdue = since is not None and now - since > NO_DATA_AFTER
+    _async_warn(
+        hass,
+        no_data_issue_id(subentry_id),
+        "no_data",
+        {"meter": meter, "since": dt_util.as_local(since).strftime("%Y-%m-%d %H:%M")}
+        if overdue and since is not None
+        else None,
     )
 
 
@@ -84,19 +106,35 @@ def async_update_daily_only(
 ) -> None:
     """Say how to get quarter-hours while Fluvius gives daily values only; clear it once
     finer data is served (the history is then re-imported by itself)."""
-    issue_id = daily_only_issue_id(subentry_id)
-    if not daily_only:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _async_warn(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
+        daily_only_issue_id(subentry_id),
+        "daily_only",
+        {"meter": meter, "url": REQUEST_URL} if daily_only else None,
         learn_more_url=REQUEST_URL,
-        translation_key="daily_only",
-        translation_placeholders={"meter": meter, "url": REQUEST_URL},
+    )
+
+
+@callback
+def async_update_no_cost(
+    hass: HomeAssistant, subentry_id: str, meter: str, unpriced: list[datetime]
+) -> None:
+    """Name the days whose quarter-hours have no price (so no cost on the Energy
+    dashboard) while there are any; clear it once every one is priced."""
+    days = sorted({dt_util.as_local(start).date() for start in unpriced})
+    _async_warn(
+        hass,
+        no_cost_issue_id(subentry_id),
+        "no_cost",
+        {
+            "meter": meter,
+            "quarter_hours": str(len(unpriced)),
+            "days": str(len(days)),
+            "first": days[0].isoformat(),
+            "last": days[-1].isoformat(),
+        }
+        if days
+        else None,
     )
 
 
@@ -106,3 +144,4 @@ def async_delete_meter_issues(hass: HomeAssistant, subentry_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, access_issue_id(subentry_id))
     ir.async_delete_issue(hass, DOMAIN, no_data_issue_id(subentry_id))
     ir.async_delete_issue(hass, DOMAIN, daily_only_issue_id(subentry_id))
+    ir.async_delete_issue(hass, DOMAIN, no_cost_issue_id(subentry_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
@@ -31,6 +31,9 @@ class FluviusRuntime:
 
     account: FluviusAccount
     meters: dict[str, FluviusCoordinator]
+    # The entry's data and options it was set up with (a change of either reloads it).
+    entry_data: dict[str, Any] = field(default_factory=dict)
+    entry_options: dict[str, Any] = field(default_factory=dict)
 
 
 type FluviusConfigEntry = ConfigEntry[FluviusRuntime]

@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
 from .pricing import floor_hour, quarter_hours
+from .recorded import first_hour, first_number_state
 
 HALF_QUARTER = timedelta(minutes=7, seconds=30)
 
@@ -182,3 +183,16 @@ def _hourly_means(  # noqa: PLR0917
         for row in rows.get(entity_id, [])
         if (mean := row.get("mean")) is not None
     }
+
+
+async def async_history_start(hass: HomeAssistant, entity_id: str) -> datetime | None:
+    """From when the entity can price quarter-hours: its oldest recorded number state or
+    its oldest hourly statistic, whichever is earlier (None: it has recorded no price)."""
+    recorder = get_instance(hass)
+    await recorder.async_block_till_done()
+    starts = [
+        await recorder.async_add_executor_job(first_number_state, hass, entity_id),
+        await recorder.async_add_executor_job(first_hour, hass, [entity_id]),
+    ]
+    found = [start for start in starts if start is not None]
+    return min(found) if found else None

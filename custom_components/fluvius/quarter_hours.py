@@ -29,6 +29,7 @@ from .days import day_of
 # Days kept: the longest history the settings allow, and a month for the action's range.
 KEEP = timedelta(days=MAX_HISTORY_DAYS + 31)
 _SAVE_DELAY = 30  # seconds; a history import writes many days in a row
+_QUARTER_SECONDS = 900
 
 
 def store_key(subentry_id: str) -> str:
@@ -49,6 +50,9 @@ class QuarterHourStore:
         self.costed_with: str | None = None  # the price signature the cost statistics use
         # Daily-total days a finer re-import found nothing finer for.
         self._still_daily: set[str] = set()
+        # Quarter-hours (UTC starts, epoch seconds) imported without a price: priced later
+        # where the price source can, named by a repair issue meanwhile.
+        self._unpriced: set[int] = set()
         self._loaded = False
         self._removed = False
 
@@ -60,7 +64,17 @@ class QuarterHourStore:
         self._days = dict(stored.get("days", {}))
         self.costed_with = stored.get("costed_with")
         self._still_daily = set(stored.get("still_daily", []))
+        self._unpriced = {
+            start + n * _QUARTER_SECONDS
+            for start, count in stored.get("unpriced", [])
+            for n in range(int(count))
+        }
         self._loaded = True
+
+    @property
+    def loaded(self) -> bool:
+        """The file was read (what it says of unpriced hours is known)."""
+        return self._loaded
 
     def as_dict(self) -> dict[str, Any]:
         """What is written to the file."""
@@ -68,6 +82,7 @@ class QuarterHourStore:
             "costed_with": self.costed_with,
             "days": self._days,
             "still_daily": sorted(self._still_daily),
+            "unpriced": _runs(self._unpriced),
         }
 
     def schedule_save(self) -> None:
@@ -139,6 +154,37 @@ class QuarterHourStore:
         """A finer re-import of these days found nothing finer: do not ask again."""
         self._still_daily.update(day.isoformat() for day in days)
         self.schedule_save()
+
+    @property
+    def unpriced(self) -> list[datetime]:
+        """The quarter-hours imported without a price, oldest first."""
+        return [datetime.fromtimestamp(start, UTC) for start in sorted(self._unpriced)]
+
+    def mark_costed(self, covered: Iterable[datetime], unpriced: Iterable[datetime]) -> None:
+        """Costs of the quarter-hours `covered` were written; those in `unpriced` had no
+        price."""
+        before = set(self._unpriced)
+        self._unpriced.difference_update(int(start.timestamp()) for start in covered)
+        self._unpriced.update(int(start.timestamp()) for start in unpriced)
+        if self._unpriced != before:
+            self.schedule_save()
+
+    def clear_unpriced(self) -> None:
+        """No price source (any more): no quarter-hour is waiting for a price."""
+        if self._unpriced:
+            self._unpriced.clear()
+            self.schedule_save()
+
+
+def _runs(starts: set[int]) -> list[list[int]]:
+    """Consecutive quarter-hours as [first start, count] pairs (compact on disk)."""
+    runs: list[list[int]] = []
+    for start in sorted(starts):
+        if runs and runs[-1][0] + runs[-1][1] * _QUARTER_SECONDS == start:
+            runs[-1][1] += 1
+        else:
+            runs.append([start, 1])
+    return runs
 
 
 def _is_daily(encoded: list[Any]) -> bool:
