@@ -1,14 +1,21 @@
-"""The price sections of a meter's settings form: fields, validation, and how the flat
-subentry data is written from them (pricing.py reads that data)."""
+"""The price steps of a meter's settings: their fields, validation, and how the flat
+subentry data is written from them (pricing.py reads that data).
+
+The source is chosen first; each source's form then asks only for its own keys. Saving a
+source writes its keys and CONF_PRICE_SOURCE and keeps the other sources' keys, so what was
+typed for another source is still there when the user switches back; pricing.PriceSettings
+reads only the chosen source's keys.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -20,11 +27,16 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
+from homeassistant.util import dt as dt_util
 import probatio
 
+from .api.brussels import BRUSSELS
 from .api.models import MeterType, Register
 from .const import (
     CONF_CAPACITY_PRICE,
+    CONF_FALLBACK_GAS,
+    CONF_FALLBACK_INJECTION,
+    CONF_FALLBACK_OFFTAKE,
     CONF_GAS_PRICE,
     CONF_GAS_PRICE_UNIT,
     CONF_INJECTION_FACTOR,
@@ -38,12 +50,9 @@ from .const import (
     PRICE_SOURCE_FIXED,
     PRICE_SOURCE_NONE,
 )
-from .prices import PER_KWH, PER_M3, parse_price_unit
-from .pricing import ELECTRICITY, GAS_UNITS
+from .prices import PER_KWH, PER_M3, async_history_start, parse_price_unit
+from .pricing import GAS_UNITS, HOUR
 
-# A meter's price settings: two sections of its settings form, stored flat in its data.
-SECTION_COSTS = "costs"
-SECTION_CAPACITY = "capacity"
 DUAL_PRICES = tuple(
     f"{CONF_PRICE_PREFIX}{register.value}"
     for register in (
@@ -59,20 +68,23 @@ SINGLE_PRICES = tuple(
 )
 SINGLE_REGISTERS = {Register.CONSUMPTION_SINGLE, Register.INJECTION_SINGLE}
 DUAL_REGISTERS = {Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW}
-# Every key the costs section may store: saving it replaces them all.
-COST_KEYS = frozenset(
-    {
-        CONF_PRICE_SOURCE,
-        CONF_PRICE_ENTITY,
-        CONF_OFFTAKE_FACTOR,
-        CONF_OFFTAKE_OFFSET,
-        CONF_INJECTION_FACTOR,
-        CONF_INJECTION_OFFSET,
-        CONF_GAS_PRICE,
-        CONF_GAS_PRICE_UNIT,
-        *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
-    }
-)
+# While a price entity prices gas, gas_price_unit is the entity's unit (pricing reads it);
+# the unit of the fixed gas price kept meanwhile waits here for a switch back.
+FIXED_GAS_PRICE_UNIT = "fixed_gas_price_unit"
+# A sensor's state class: without one, Home Assistant keeps no long-term statistics of it.
+ATTR_STATE_CLASS = "state_class"
+# The fixed prices a fallback price is prefilled from (the first one saved).
+FALLBACK_FROM_FIXED = {
+    CONF_FALLBACK_OFFTAKE: (
+        f"{CONF_PRICE_PREFIX}{Register.CONSUMPTION_HIGH.value}",
+        f"{CONF_PRICE_PREFIX}{Register.CONSUMPTION_SINGLE.value}",
+    ),
+    CONF_FALLBACK_INJECTION: (
+        f"{CONF_PRICE_PREFIX}{Register.INJECTION_HIGH.value}",
+        f"{CONF_PRICE_PREFIX}{Register.INJECTION_SINGLE.value}",
+    ),
+    CONF_FALLBACK_GAS: (CONF_GAS_PRICE,),
+}
 GAS_VOLUME_UNIT = "m³"
 GAS_ENERGY_UNIT = "kWh"
 # What a price entity's price may be per (prices.py's parser reads MWh and Wh as per kWh);
@@ -92,7 +104,6 @@ GAS_UNIT_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.LIST,
     )
 )
-PRICE_ENTITY_SELECTOR = EntitySelector(EntitySelectorConfig(domain="sensor"))
 FACTOR_SELECTOR = NumberSelector(NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX))
 
 
@@ -113,54 +124,109 @@ def fixed_price_keys(meter_type: MeterType, single: bool) -> tuple[str, ...]:
     return SINGLE_PRICES if single else DUAL_PRICES
 
 
-def price_sections(
-    meter_type: MeterType, single: bool, currency: str
-) -> dict[probatio.Marker, section]:
-    """The price sections of a meter's settings form (electricity: also the capacity).
-
-    A form cannot change with the chosen source, so it shows the fields of both; the
-    ones of the other source are ignored. A section left out of a submitted form keeps
-    its saved settings. (No default on a section: the frontend would then show the
-    default instead of the section's own suggested values and defaults.)
-    """
-    per_kwh = f"{currency}/kWh"
-    gas = meter_type is MeterType.GAS
-    costs: dict[probatio.Marker, Any] = {
-        probatio.Required(CONF_PRICE_SOURCE, default=PRICE_SOURCE_NONE): PRICE_SOURCE_SELECTOR
-    }
-    for key in fixed_price_keys(meter_type, single):
-        costs[probatio.Optional(key)] = _amount(None if gas else per_kwh, minimum=0)
-    if gas:
-        costs[probatio.Optional(CONF_GAS_PRICE_UNIT, default=GAS_VOLUME_UNIT)] = GAS_UNIT_SELECTOR
-    costs[probatio.Optional(CONF_PRICE_ENTITY)] = PRICE_ENTITY_SELECTOR
-    formulas = (
-        ((CONF_OFFTAKE_FACTOR, CONF_OFFTAKE_OFFSET),)
-        if gas
-        else (
-            (CONF_OFFTAKE_FACTOR, CONF_OFFTAKE_OFFSET),
-            (CONF_INJECTION_FACTOR, CONF_INJECTION_OFFSET),
-        )
+def formula_keys(meter_type: MeterType) -> tuple[tuple[str, str, str], ...]:
+    """(factor, offset, fallback) per direction of a meter's price entity (gas: one)."""
+    offtake = (
+        CONF_OFFTAKE_FACTOR,
+        CONF_OFFTAKE_OFFSET,
+        CONF_FALLBACK_GAS if meter_type is MeterType.GAS else CONF_FALLBACK_OFFTAKE,
     )
-    for factor, offset in formulas:
-        costs[probatio.Optional(factor, default=1.0)] = FACTOR_SELECTOR
-        costs[probatio.Optional(offset, default=0.0)] = _amount(None if gas else per_kwh)
-    sections: dict[probatio.Marker, section] = {
-        probatio.Optional(SECTION_COSTS): section(probatio.Schema(costs))
-    }
-    if not gas:
-        capacity = {probatio.Optional(CONF_CAPACITY_PRICE): _amount(f"{currency}/kW", minimum=0)}
-        sections[probatio.Optional(SECTION_CAPACITY)] = section(probatio.Schema(capacity))
-    return sections
+    if meter_type is MeterType.GAS:
+        return (offtake,)
+    return offtake, (CONF_INJECTION_FACTOR, CONF_INJECTION_OFFSET, CONF_FALLBACK_INJECTION)
 
 
-def price_suggestions(data: Mapping[str, Any], sections: Mapping[Any, section]) -> dict[str, Any]:
-    """The saved price settings, as the sections' suggested values."""
-    return {
-        str(name): {
-            str(key): data[str(key)] for key in form.schema.schema if data.get(str(key)) is not None
-        }
-        for name, form in sections.items()
+def fallback_keys(meter_type: MeterType) -> tuple[str, ...]:
+    """The fallback prices of a meter's price entity (gas: one)."""
+    return tuple(fallback for _, _, fallback in formula_keys(meter_type))
+
+
+def source_schema(current: str) -> probatio.Schema:
+    """The first step of the energy costs: where the prices come from."""
+    return probatio.Schema(
+        {probatio.Required(CONF_PRICE_SOURCE, default=current): PRICE_SOURCE_SELECTOR}
+    )
+
+
+def fixed_schema(meter_type: MeterType, single: bool, currency: str) -> probatio.Schema:
+    """The fixed prices of a meter: dual tariff four, single two, gas one and its unit."""
+    gas = meter_type is MeterType.GAS
+    fields: dict[probatio.Marker, Any] = {
+        probatio.Optional(key): _amount(None if gas else f"{currency}/kWh", minimum=0)
+        for key in fixed_price_keys(meter_type, single)
     }
+    if gas:
+        fields[probatio.Required(CONF_GAS_PRICE_UNIT, default=GAS_VOLUME_UNIT)] = GAS_UNIT_SELECTOR
+    return probatio.Schema(fields)
+
+
+def entity_schema(meter_type: MeterType, currency: str, entities: list[str]) -> probatio.Schema:
+    """A price entity (picked from ``entities``), and per direction its contract formula
+    and the fallback price of quarter-hours the entity has no price for."""
+    per_kwh = None if meter_type is MeterType.GAS else f"{currency}/kWh"
+    picker = EntitySelectorConfig(domain="sensor", include_entities=entities)
+    fields: dict[probatio.Marker, Any] = {
+        probatio.Optional(CONF_PRICE_ENTITY): EntitySelector(picker)
+    }
+    for factor, offset, fallback in formula_keys(meter_type):
+        fields[probatio.Optional(factor, default=1.0)] = FACTOR_SELECTOR
+        fields[probatio.Optional(offset, default=0.0)] = _amount(per_kwh)
+        fields[probatio.Optional(fallback)] = _amount(per_kwh, minimum=0)
+    return probatio.Schema(fields)
+
+
+def capacity_schema(currency: str) -> probatio.Schema:
+    """The capacity tariff's price, per kW per year."""
+    return probatio.Schema(
+        {probatio.Optional(CONF_CAPACITY_PRICE): _amount(f"{currency}/kW/year", minimum=0)}
+    )
+
+
+def price_entities(hass: HomeAssistant, meter_type: MeterType, *also: str | None) -> list[str]:
+    """The sensors that can price a meter: a price in Home Assistant's currency per kWh
+    (MWh, Wh; gas also per m³), read by the costing's parser. ``also``: entities offered
+    anyway (the saved or typed one: the form shows it, and says what is wrong with it)."""
+    allowed = GAS_PRICE_UNITS if meter_type is MeterType.GAS else ENERGY_PRICE_UNITS
+    currency = hass.config.currency
+    found = {
+        state.entity_id
+        for state in hass.states.async_all("sensor")
+        if price_unit(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), allowed, currency)
+    }
+    return sorted(found | {entity_id for entity_id in also if entity_id})
+
+
+def capacity_suggestions(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The saved capacity price, to pre-fill its form."""
+    price = data.get(CONF_CAPACITY_PRICE)
+    return {} if price is None else {CONF_CAPACITY_PRICE: price}
+
+
+def fixed_suggestions(data: Mapping[str, Any], fixed: tuple[str, ...]) -> dict[str, Any]:
+    """The saved fixed prices (also while another source is chosen), to pre-fill the form."""
+    values = {key: data[key] for key in fixed if data.get(key) is not None}
+    if CONF_GAS_PRICE in fixed:
+        values[CONF_GAS_PRICE_UNIT] = (
+            data.get(FIXED_GAS_PRICE_UNIT) or data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+        )
+    return values
+
+
+def entity_suggestions(data: Mapping[str, Any], meter_type: MeterType) -> dict[str, Any]:
+    """The saved price entity settings, to pre-fill the form. A meter switching from fixed
+    prices gets them as fallback prices (consumption and injection: the day tariff's or the
+    single one; gas: the gas price); from no costs, only where no fallback was saved."""
+    keys = [CONF_PRICE_ENTITY, *(key for keys in formula_keys(meter_type) for key in keys)]
+    values = {key: data[key] for key in keys if data.get(key) is not None}
+    source = data.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_NONE
+    if source == PRICE_SOURCE_ENTITY:
+        return values
+    fixed: dict[str, Any] = {}
+    for key in fallback_keys(meter_type):
+        prices = (data.get(price) for price in FALLBACK_FROM_FIXED[key])
+        if (price := next((p for p in prices if p is not None), None)) is not None:
+            fixed[key] = price
+    return values | fixed if source == PRICE_SOURCE_FIXED else fixed | values
 
 
 def price_unit(unit: Any, allowed: tuple[str, ...], currency: str | None = None) -> str | None:
@@ -177,81 +243,138 @@ def price_unit(unit: Any, allowed: tuple[str, ...], currency: str | None = None)
     return parsed.per
 
 
-def price_error(
-    hass: HomeAssistant, costs: Mapping[str, Any], meter_type: MeterType, fixed: tuple[str, ...]
-) -> str | None:
-    """The translated error of the price section, if any."""
-    source = costs.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_NONE
-    if source == PRICE_SOURCE_FIXED and all(costs.get(key) is None for key in fixed):
-        return "fixed_price_missing"
-    if source != PRICE_SOURCE_ENTITY:
-        return None
-    entity_id = costs.get(CONF_PRICE_ENTITY)
+def fixed_errors(user_input: Mapping[str, Any], fixed: tuple[str, ...]) -> dict[str, str]:
+    """The fixed prices' error, on the first price: at least one price is needed."""
+    if all(user_input.get(key) is None for key in fixed):
+        return {fixed[0]: "fixed_price_missing"}
+    return {}
+
+
+def entity_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any], meter_type: MeterType
+) -> dict[str, str]:
+    """The price entity's error, on its field: missing, not a price, another currency."""
+    entity_id = user_input.get(CONF_PRICE_ENTITY)
     if not entity_id or (state := hass.states.get(entity_id)) is None:
-        return "price_entity_missing"
+        return {CONF_PRICE_ENTITY: "price_entity_missing"}
     allowed = GAS_PRICE_UNITS if meter_type is MeterType.GAS else ENERGY_PRICE_UNITS
     unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
     if price_unit(unit, allowed) is None:
-        return "price_entity_unit"
+        return {CONF_PRICE_ENTITY: "price_entity_unit"}
     if price_unit(unit, allowed, hass.config.currency) is None:
-        return "price_entity_currency"  # the costing would price nothing with it
-    return None
+        return {CONF_PRICE_ENTITY: "price_entity_currency"}  # the costing would price nothing
+    return {}
 
 
-def with_prices(
-    hass: HomeAssistant,
+def gas_fallback_errors(
+    hass: HomeAssistant, data: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """A gas fallback price left as pre-filled from the fixed gas price while the entity
+    prices gas per the other unit (m³ or kWh: about ten times apart) is refused."""
+    fallback, fixed = user_input.get(CONF_FALLBACK_GAS), data.get(CONF_GAS_PRICE)
+    if fallback is None or fixed is None or float(fallback) != float(fixed):
+        return {}
+    fixed_unit = data.get(FIXED_GAS_PRICE_UNIT) or data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+    state = hass.states.get(user_input[CONF_PRICE_ENTITY])
+    unit = price_unit(state and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), GAS_PRICE_UNITS)
+    entity_unit = GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
+    return {} if entity_unit == fixed_unit else {CONF_FALLBACK_GAS: "fallback_gas_unit"}
+
+
+def has_fallbacks(user_input: Mapping[str, Any], meter_type: MeterType) -> bool:
+    """Whether every direction has a fallback price (then every quarter-hour is priced)."""
+    return all(user_input.get(key) is not None for key in fallback_keys(meter_type))
+
+
+def with_no_costs(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The subentry data with no costs: the prices of the sources stay for later."""
+    return {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_NONE}
+
+
+def with_fixed(
     data: Mapping[str, Any],
     user_input: Mapping[str, Any],
     meter_type: MeterType,
     fixed: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The subentry data with the submitted (validated) price sections, flat.
-
-    The costs section replaces every cost key: only the chosen source's are stored (none:
-    no cost keys at all). The capacity price does not depend on the source. A section not
-    submitted keeps its saved keys.
-    """
-    out = dict(data)
-    if (costs := user_input.get(SECTION_COSTS)) is not None:
-        out = {key: value for key, value in out.items() if key not in COST_KEYS}
-        out |= _cost_data(hass, costs, meter_type, fixed)
-    if (capacity := user_input.get(SECTION_CAPACITY)) is not None:
-        out.pop(CONF_CAPACITY_PRICE, None)
-        if (price := capacity.get(CONF_CAPACITY_PRICE)) is not None:
-            out[CONF_CAPACITY_PRICE] = float(price)
+    """The subentry data with the (validated) fixed prices chosen; a price left empty is
+    removed, the price entity's settings stay."""
+    out = {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_FIXED}
+    for key in fixed:
+        out.pop(key, None)
+        if (value := user_input.get(key)) is not None:
+            out[key] = float(value)
+    if meter_type is MeterType.GAS:
+        out[CONF_GAS_PRICE_UNIT] = user_input.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+        out.pop(FIXED_GAS_PRICE_UNIT, None)
     return out
 
 
-def _cost_data(
-    hass: HomeAssistant, costs: Mapping[str, Any], meter_type: MeterType, fixed: tuple[str, ...]
+def with_entity(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    user_input: Mapping[str, Any],
+    meter_type: MeterType,
 ) -> dict[str, Any]:
-    """The cost keys of a validated costs section."""
-    data: dict[str, Any] = {}
-    source = costs.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_NONE
-    gas = meter_type is MeterType.GAS
-    if source == PRICE_SOURCE_FIXED:
-        data[CONF_PRICE_SOURCE] = source
-        data |= {key: float(costs[key]) for key in fixed if costs.get(key) is not None}
-        if gas:
-            data[CONF_GAS_PRICE_UNIT] = costs.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
-    elif source == PRICE_SOURCE_ENTITY:
-        entity_id = costs[CONF_PRICE_ENTITY]
-        data[CONF_PRICE_SOURCE] = source
-        data[CONF_PRICE_ENTITY] = entity_id
-        keys = [CONF_OFFTAKE_FACTOR, CONF_OFFTAKE_OFFSET]
-        if not gas:
-            keys += [CONF_INJECTION_FACTOR, CONF_INJECTION_OFFSET]
-        for key in keys:
-            default = 1.0 if key in (CONF_OFFTAKE_FACTOR, CONF_INJECTION_FACTOR) else 0.0
-            value = costs.get(key)
-            data[key] = default if value is None else float(value)
-        if gas:
-            # The entity's unit decides which gas register it prices.
-            state = hass.states.get(entity_id)
-            unit = price_unit(
-                state and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), GAS_PRICE_UNITS
-            )
-            data[CONF_GAS_PRICE_UNIT] = (
-                GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
-            )
-    return data
+    """The subentry data with the (validated) price entity chosen: its formula (empty: the
+    entity's price as is) and fallback prices (empty: removed); fixed prices stay."""
+    entity_id = user_input[CONF_PRICE_ENTITY]
+    out = {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITY, CONF_PRICE_ENTITY: entity_id}
+    for factor, offset, fallback in formula_keys(meter_type):
+        value = user_input.get(factor)
+        out[factor] = 1.0 if value is None else float(value)
+        value = user_input.get(offset)
+        out[offset] = 0.0 if value is None else float(value)
+        out.pop(fallback, None)
+        if (value := user_input.get(fallback)) is not None:
+            out[fallback] = float(value)
+    if meter_type is MeterType.GAS:
+        if data.get(CONF_GAS_PRICE) is not None and FIXED_GAS_PRICE_UNIT not in data:
+            out[FIXED_GAS_PRICE_UNIT] = data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+        # The entity's unit decides which gas register it prices.
+        state = hass.states.get(entity_id)
+        unit = price_unit(state and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), GAS_PRICE_UNITS)
+        out[CONF_GAS_PRICE_UNIT] = GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
+    return out
+
+
+def with_capacity(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The subentry data with the capacity price (empty: removed); it does not depend on the
+    energy prices' source."""
+    out = dict(data)
+    out.pop(CONF_CAPACITY_PRICE, None)
+    if (price := user_input.get(CONF_CAPACITY_PRICE)) is not None:
+        out[CONF_CAPACITY_PRICE] = float(price)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Unpriced:
+    """The days (Brussels, as the imported ones) of the imported history a price entity
+    cannot price."""
+
+    days: int
+    first: date
+    last: date
+
+
+async def async_unpriced_days(
+    hass: HomeAssistant, entity_id: str, first_hour: datetime | None, last_hour: datetime | None
+) -> Unpriced | None:
+    """The imported days (from ``first_hour`` to ``last_hour``, the meter's oldest and newest
+    imported hours) before the entity's recorded history starts, or all of them when it has
+    none; None when it covers them (or nothing is imported). A day the history starts in
+    counts when its start is not priced."""
+    if first_hour is None:
+        return None
+    start = await async_history_start(hass, entity_id)
+    if start is not None and start <= first_hour:
+        return None
+    end = dt_util.utcnow() if last_hour is None else last_hour + HOUR
+    if start is not None:
+        end = min(end, start)
+    first = first_hour.astimezone(BRUSSELS).date()
+    last = (end - timedelta(microseconds=1)).astimezone(BRUSSELS).date()
+    if last < first:
+        return None
+    return Unpriced((last - first).days + 1, first, last)

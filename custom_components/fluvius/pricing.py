@@ -25,6 +25,9 @@ from typing import Any
 from .api.models import Interval, MeterType, Register, Resolution
 from .const import (
     CONF_CAPACITY_PRICE,
+    CONF_FALLBACK_GAS,
+    CONF_FALLBACK_INJECTION,
+    CONF_FALLBACK_OFFTAKE,
     CONF_GAS_PRICE,
     CONF_GAS_PRICE_UNIT,
     CONF_INJECTION_FACTOR,
@@ -71,25 +74,35 @@ class PriceSettings:
     injection: Formula = Formula()
     gas_register: Register = Register.GAS_VOLUME
     capacity_price: float | None = None  # currency per kW per year
+    # With an entity: the price of a quarter-hour the entity has none for, per direction
+    # (gas: offtake), as a contract price (no formula applied); None: such hours get no cost.
+    fallback_offtake: float | None = None
+    fallback_injection: float | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], meter_type: MeterType) -> PriceSettings:
         """Read the price settings of a meter subentry (absent keys: no costs)."""
         source = str(data.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_NONE)
         gas_register = GAS_UNITS.get(str(data.get(CONF_GAS_PRICE_UNIT, "m³")), Register.GAS_VOLUME)
+        # Each source's keys stay in the data when another source is chosen (the settings
+        # keep what was typed for it): only the chosen source's are read.
         fixed: dict[Register, float] = {}
-        if meter_type is MeterType.GAS:
+        if source == PRICE_SOURCE_FIXED and meter_type is MeterType.GAS:
             if (value := data.get(CONF_GAS_PRICE)) is not None:
                 fixed[gas_register] = float(value)
-        else:
+        elif source == PRICE_SOURCE_FIXED:
             for register in ELECTRICITY:
                 if (value := data.get(f"{CONF_PRICE_PREFIX}{register.value}")) is not None:
                     fixed[register] = float(value)
+        entity_id = data.get(CONF_PRICE_ENTITY) if source == PRICE_SOURCE_ENTITY else None
         capacity = data.get(CONF_CAPACITY_PRICE)
+        gas = meter_type is MeterType.GAS
+        fallback_offtake = data.get(CONF_FALLBACK_GAS if gas else CONF_FALLBACK_OFFTAKE)
+        fallback_injection = None if gas else data.get(CONF_FALLBACK_INJECTION)
         return cls(
             source=source,
             fixed=fixed,
-            entity_id=data.get(CONF_PRICE_ENTITY) or None,
+            entity_id=entity_id or None,
             offtake=Formula(
                 float(data.get(CONF_OFFTAKE_FACTOR, 1.0)), float(data.get(CONF_OFFTAKE_OFFSET, 0.0))
             ),
@@ -99,6 +112,8 @@ class PriceSettings:
             ),
             gas_register=gas_register,
             capacity_price=None if capacity is None else float(capacity),
+            fallback_offtake=None if fallback_offtake is None else float(fallback_offtake),
+            fallback_injection=None if fallback_injection is None else float(fallback_injection),
         )
 
     @property
@@ -122,12 +137,16 @@ class PriceSettings:
         """The contract formula of a register's direction (gas: offtake)."""
         return self.injection if register in INJECTION else self.offtake
 
+    def fallback(self, register: Register) -> float | None:
+        """The price of a quarter-hour the entity has no price for (None: no cost)."""
+        return self.fallback_injection if register in INJECTION else self.fallback_offtake
+
     @property
     def signature(self) -> str:
         """Changes whenever the costs would: the stored costs were made with another one."""
         if not self.enabled:
             return PRICE_SOURCE_NONE
-        blob = {
+        blob: dict[str, Any] = {
             "source": self.source,
             "fixed": {r.value: v for r, v in sorted(self.fixed.items())},
             "entity": self.entity_id if self.source == PRICE_SOURCE_ENTITY else None,
@@ -136,6 +155,9 @@ class PriceSettings:
             else None,
             "gas": self.gas_register.value,
         }
+        fallbacks = (self.fallback_offtake, self.fallback_injection)
+        if self.source == PRICE_SOURCE_ENTITY and fallbacks != (None, None):
+            blob["fallback"] = fallbacks  # absent otherwise: earlier signatures stay valid
         text = json.dumps(blob, sort_keys=True, default=lambda f: [f.factor, f.offset])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -174,6 +196,9 @@ class HourlyCosts:
 
     series: dict[Register, dict[datetime, float]] = field(default_factory=dict)
     missing: set[datetime] = field(default_factory=set)
+    # Every quarter-hour the intervals span, and those of them left without a price.
+    covered: set[datetime] = field(default_factory=set)
+    unpriced: set[datetime] = field(default_factory=set)
 
 
 def hourly_costs(
@@ -209,12 +234,15 @@ def hourly_costs(
                     for other in hours[1:]:
                         series[register][other] = 0.0
         price_of = _unit_prices(interval, settings, prices)
+        spanned = set(quarter_hours(interval.start, interval.end))
+        out.covered |= spanned
         for register in registers:
             value = interval.value(register)
             if value is None:
                 continue
             if (price := price_of(register)) is None:
                 out.missing.add(hour)
+                out.unpriced |= spanned
                 continue
             row = series[register]
             row[hour] = row.get(hour, 0.0) + value * price
@@ -253,10 +281,19 @@ def _unit_prices(
     if settings.source == PRICE_SOURCE_FIXED:
         return settings.fixed.get
     seen = [prices.get(q) if prices else None for q in quarter_hours(interval.start, interval.end)]
-    if not seen or any(price is None for price in seen):
+    if not seen:
         return lambda _register: None
-    mean = sum(p for p in seen if p is not None) / len(seen)
-    return lambda register: settings.formula(register).apply(mean)
+
+    def price(register: Register) -> float | None:
+        """The mean contract price of the interval's quarter-hours: the entity's through
+        the formula, the fallback where the entity has none."""
+        formula, fallback = settings.formula(register), settings.fallback(register)
+        if fallback is None and any(p is None for p in seen):
+            return None
+        total = sum(formula.apply(p) if p is not None else fallback or 0.0 for p in seen)
+        return total / len(seen)
+
+    return price
 
 
 def capacity_cost(average_kw: float, price_per_kw_year: float) -> float:

@@ -1,13 +1,15 @@
 """Meter subentry flows: "Add meter" to an account entry, and a meter's settings.
 
-Adding a meter reuses the loaded account's sign-in (no password asked, no new login). The
-settings (serial, days of history, where statistics imports stop) never include the EAN,
-which identifies the meter. Its prices are two sections of the settings form ("costs", and
-for electricity "capacity"), stored flat in the meter's subentry data.
+Adding a meter reuses the loaded account's sign-in (no password asked, no new login). A
+meter's settings open as a menu: "meter" (serial, days of history, where statistics imports
+stop; never the EAN, which identifies the meter), "costs" (the price source first, then a form
+with only that source's fields) and, for electricity, "capacity". Everything is stored flat in
+the meter's subentry data; each price source keeps its own keys when another is chosen.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,14 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import (
     CONF_CAPACITY_PRICE,
     CONF_EAN,
+    CONF_FALLBACK_GAS,
+    CONF_FALLBACK_INJECTION,
+    CONF_FALLBACK_OFFTAKE,
     CONF_GAS_PRICE,
     CONF_GAS_PRICE_UNIT,
     CONF_HISTORY_DAYS,
@@ -43,7 +49,9 @@ from custom_components.fluvius.const import (
     DEFAULT_HISTORY_DAYS,
     DOMAIN,
 )
+from custom_components.fluvius.pricing import PriceSettings
 from tests.entries import ELEC, GAS, account_entry, coordinator, subentry_id
+from tests.recorded import statistics_rows
 from tests.simulator import FluviusSimulator
 from tests.simulator.demo import (
     ELEC_EAN,
@@ -83,7 +91,7 @@ async def add_meter(hass: HomeAssistant, entry: ConfigEntry) -> FlowResult:
 
 
 async def meter_settings(hass: HomeAssistant, entry: ConfigEntry, ean: str) -> FlowResult:
-    """Open the settings of one meter of an entry."""
+    """Open the settings of one meter of an entry: its menu."""
     return await hass.config_entries.subentries.async_init(
         (entry.entry_id, "meter"),
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id(ean)},
@@ -91,8 +99,27 @@ async def meter_settings(hass: HomeAssistant, entry: ConfigEntry, ean: str) -> F
 
 
 async def configure(hass: HomeAssistant, flow_id: str, user_input: dict[str, Any]) -> FlowResult:
-    """Submit a subentry flow's form."""
+    """Submit a subentry flow's form (or choose a menu option: ``{"next_step_id": …}``)."""
     return await hass.config_entries.subentries.async_configure(flow_id, user_input)
+
+
+async def settings_step(hass: HomeAssistant, entry: ConfigEntry, ean: str, step: str) -> FlowResult:
+    """Open a meter's settings and choose one option of its menu."""
+    result = await meter_settings(hass, entry, ean)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "reconfigure"
+    return await configure(hass, result["flow_id"], {"next_step_id": step})
+
+
+async def price_form(hass: HomeAssistant, entry: ConfigEntry, ean: str, source: str) -> FlowResult:
+    """Open a meter's energy costs and choose the price source: that source's form."""
+    result = await settings_step(hass, entry, ean, "costs")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "costs"
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: source})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"costs_{source}"
+    return result
 
 
 def settings_input(
@@ -102,9 +129,7 @@ def settings_input(
     return {CONF_METER_SERIAL: serial, CONF_HISTORY_DAYS: history_days, **extra}
 
 
-# The price sections of the settings form, and the fields each meter's form shows.
-COSTS = "costs"
-CAPACITY = "capacity"
+# The fields of each price form.
 HIGH_LOW = {
     "price_consumption_high",
     "price_consumption_low",
@@ -112,59 +137,60 @@ HIGH_LOW = {
     "price_injection_low",
 }
 SINGLE = {"price_consumption_single", "price_injection_single"}
+GAS_FIXED = {CONF_GAS_PRICE, CONF_GAS_PRICE_UNIT}
 ELEC_FORMULA = {
     CONF_OFFTAKE_FACTOR,
     CONF_OFFTAKE_OFFSET,
     CONF_INJECTION_FACTOR,
     CONF_INJECTION_OFFSET,
 }
-GAS_COSTS = {
-    CONF_PRICE_SOURCE,
-    CONF_GAS_PRICE,
-    CONF_GAS_PRICE_UNIT,
-    CONF_PRICE_ENTITY,
-    CONF_OFFTAKE_FACTOR,
-    CONF_OFFTAKE_OFFSET,
-}
+ELEC_FALLBACKS = {CONF_FALLBACK_OFFTAKE, CONF_FALLBACK_INJECTION}
+ELEC_ENTITY = {CONF_PRICE_ENTITY, *ELEC_FORMULA, *ELEC_FALLBACKS}
+GAS_ENTITY = {CONF_PRICE_ENTITY, CONF_OFFTAKE_FACTOR, CONF_OFFTAKE_OFFSET, CONF_FALLBACK_GAS}
 PRICE_ENTITY = "sensor.nordpool_be"
+# A price sensor with long-term statistics (no confirmation about its state class).
+MEASURED = {"state_class": "measurement"}
+FALLBACKS = {CONF_FALLBACK_OFFTAKE: 0.3, CONF_FALLBACK_INJECTION: 0.04}
+DUAL_PRICES = {
+    "price_consumption_high": 0.32,
+    "price_consumption_low": 0.27,
+    "price_injection_high": 0.05,
+    "price_injection_low": 0.03,
+}
+CONFIRMATIONS = {"entity_unpriced", "entity_no_state_class", "entity_unpriced_no_state_class"}
 
 
-def section_schema(result: FlowResult, name: str) -> Any:
-    """The schema of one section of a shown form."""
+def selector(result: FlowResult, name: str) -> Any:
+    """The selector of one field of a shown form."""
     for key, value in result["data_schema"].schema.items():
         if str(key) == name:
-            return value.schema
+            return value
     raise KeyError(name)
 
 
-def section_fields(result: FlowResult, name: str) -> set[str]:
-    """The names of the fields of one section of a shown form."""
-    return {str(key) for key in section_schema(result, name).schema}
+def offered(result: FlowResult) -> list[str]:
+    """The sensors the price entity picker offers."""
+    return list(selector(result, CONF_PRICE_ENTITY).config["include_entities"])
 
 
-def section_suggested(result: FlowResult, name: str) -> dict[str, Any]:
-    """What one section of a shown form pre-fills."""
-    values: dict[str, Any] = {}
-    for key in section_schema(result, name).schema:
-        description = getattr(key, "description", None) or {}
-        if "suggested_value" in description:
-            values[str(key)] = description["suggested_value"]
-    return values
+def defaults(result: FlowResult) -> dict[str, Any]:
+    """The defaults of a shown form's fields."""
+    return {
+        str(key): key.default()
+        for key in result["data_schema"].schema
+        if callable(getattr(key, "default", None))
+    }
 
 
-def costs(source: str, **values: Any) -> dict[str, Any]:
-    """The costs section, filled in."""
-    return {CONF_PRICE_SOURCE: source, **values}
-
-
-def price_input(
-    serial: str, cost: dict[str, Any], capacity: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The settings form with its price sections (the days of history unchanged)."""
-    typed = settings_input(serial, **{COSTS: cost})
-    if capacity is not None:
-        typed[CAPACITY] = capacity
-    return typed
+def price_sensor(
+    hass: HomeAssistant,
+    unit: str,
+    state: str = "0.1234",
+    entity_id: str = PRICE_ENTITY,
+    **attrs: Any,
+) -> None:
+    """A price sensor in the state machine (and so in the recorder)."""
+    hass.states.async_set(entity_id, state, {"unit_of_measurement": unit, **attrs})
 
 
 def saved(entry: ConfigEntry, ean: str) -> dict[str, Any]:
@@ -173,13 +199,13 @@ def saved(entry: ConfigEntry, ean: str) -> dict[str, Any]:
 
 
 def without_prices(ean: str, serial: str, kind: MeterType) -> dict[str, Any]:
-    """A meter's subentry data with no price settings, as the test entries start."""
+    """A meter's subentry data with no price settings, as the test entries start (price
+    steps change nothing else)."""
     return {
         CONF_EAN: ean,
         CONF_METER_SERIAL: serial,
         CONF_METER_TYPE: kind.value,
         CONF_HISTORY_DAYS: TEST_HISTORY_DAYS,
-        CONF_IMPORT_UNTIL: None,
     }
 
 
@@ -361,19 +387,39 @@ async def test_add_meter_to_entry_not_loaded(
 # --- a meter's settings -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("ean", "options"),
+    [(ELEC_EAN, ["meter", "costs", "capacity"]), (GAS_EAN, ["meter", "costs"])],
+    ids=["electricity", "gas"],
+)
+async def test_settings_menu(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    ean: str,
+    options: list[str],
+) -> None:
+    """A meter's ⚙ opens a menu: the meter, its energy costs and, for electricity only, the
+    capacity tariff; it names the meter."""
+    await set_up(hass, both_entry)
+    result = await meter_settings(hass, both_entry, ean)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "reconfigure"
+    assert list(result["menu_options"]) == options
+    title = both_entry.subentries[subentry_id(ean)].title
+    assert result["description_placeholders"] == {"meter": title}
+
+
 async def test_settings_form(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Serial, days of history and the optional import stop, pre-filled; no EAN; then
-    the prices: a gas meter's form has gas prices only, and no capacity tariff."""
+    """The meter: serial, days of history and the optional import stop, pre-filled; no EAN
+    and no price."""
     await set_up(hass, both_entry)
-    result = await meter_settings(hass, both_entry, GAS_EAN)
+    result = await settings_step(hass, both_entry, GAS_EAN, "meter")
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert fields(result) == {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL, COSTS}
-    assert section_fields(result, COSTS) == GAS_COSTS
-    assert section_suggested(result, COSTS) == {}  # no prices yet: the defaults show
-    assert CONF_EAN not in fields(result)
+    assert result["step_id"] == "meter"
+    assert fields(result) == {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL}
     markers = {str(key): type(key).__name__ for key in result["data_schema"].schema}
     assert markers[CONF_IMPORT_UNTIL] == "Optional"
     assert markers[CONF_METER_SERIAL] == markers[CONF_HISTORY_DAYS] == "Required"
@@ -411,7 +457,7 @@ async def test_settings_fix_serial_typo(
     assert entry.state is state
     assert [issue for (domain, issue) in ir.async_get(hass).issues if domain == DOMAIN]
 
-    result = await meter_settings(hass, entry, GAS_EAN)
+    result = await settings_step(hass, entry, GAS_EAN, "meter")
     assert result["type"] is FlowResultType.FORM
     assert suggested(result)[CONF_METER_SERIAL] == WRONG_SERIAL
     flow_id = result["flow_id"]
@@ -453,7 +499,7 @@ async def test_settings_change_reloads_loaded_entry(
     await set_up(hass, both_entry)
     setups = count_setups(monkeypatch)
     before = requests_sent(fluvius)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "meter")
     result = await configure(
         hass,
         result["flow_id"],
@@ -476,7 +522,7 @@ async def test_settings_change_reloads_loaded_entry(
     assert fluvius.stats.logins == 1
 
     # The form shows the saved settings; the import stop can be cleared again.
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "meter")
     assert suggested(result) == {
         CONF_METER_SERIAL: ELEC_SERIAL,
         CONF_HISTORY_DAYS: 30,
@@ -500,11 +546,11 @@ async def test_settings_history_days_out_of_range(
     await set_up(hass, both_entry)
     setups = count_setups(monkeypatch)
     saved = dict(both_entry.subentries[subentry_id(GAS_EAN)].data)
-    result = await meter_settings(hass, both_entry, GAS_EAN)
+    result = await settings_step(hass, both_entry, GAS_EAN, "meter")
     typed = settings_input(GAS_SERIAL, days)
     result = await configure(hass, result["flow_id"], typed)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "meter"
     assert result["errors"] == {CONF_HISTORY_DAYS: "history_days_range"}
     assert suggested(result) == typed
     assert result["description_placeholders"]["max_days"] == "1095"
@@ -519,6 +565,7 @@ PRICE_ERRORS = {
     "price_entity_missing",
     "price_entity_unit",
     "price_entity_currency",
+    "fallback_gas_unit",
 }
 FLOW_ERRORS = {
     "invalid_auth",
@@ -556,24 +603,32 @@ def test_flow_texts_translated(path: str) -> None:
     meter = texts["config_subentries"]["meter"]
     assert "{max_days}" in meter["error"]["history_days_range"]
     assert {key for key, text in meter["error"].items() if text} >= FLOW_ERRORS | PRICE_ERRORS
-    sections = meter["step"]["reconfigure"]["sections"]
-    for name, shown in (
-        (COSTS, GAS_COSTS | HIGH_LOW | SINGLE | ELEC_FORMULA),
-        (CAPACITY, {CONF_CAPACITY_PRICE}),
+    steps = meter["step"]
+    assert set(steps["reconfigure"]["menu_options"]) == {"meter", "costs", "capacity"}
+    # Every field of every settings step is named and explained.
+    for step, shown in (
+        ("meter", {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL}),
+        ("costs", {CONF_PRICE_SOURCE}),
+        ("costs_fixed", HIGH_LOW | SINGLE | GAS_FIXED),
+        ("costs_entity", ELEC_ENTITY | GAS_ENTITY),
+        ("capacity", {CONF_CAPACITY_PRICE}),
     ):
-        assert sections[name]["name"]
-        assert sections[name]["description"]
+        assert steps[step]["title"]
+        assert steps[step]["description"]
         for part in ("data", "data_description"):
-            assert {key for key, text in sections[name][part].items() if text} == shown, part
+            assert {key for key, text in steps[step][part].items() if text} == shown, (step, part)
+    assert steps["costs_none"]["description"]
+    assert "{currency}" in steps["capacity"]["data_description"][CONF_CAPACITY_PRICE]
+    for step in CONFIRMATIONS:
+        assert set(steps[step]["menu_options"]) == {"costs_save", "costs_entity"}
+        assert "{entity}" in steps[step]["description"]
+        if "unpriced" in step:
+            for placeholder in ("{days}", "{first}", "{last}"):
+                assert placeholder in steps[step]["description"]
     options = texts["selector"][CONF_PRICE_SOURCE]["options"]
     assert {key for key, text in options.items() if text} == {"none", "fixed", "entity"}
     for key in ("already_configured_meter", "account_not_loaded", "reconfigure_successful"):
         assert meter["abort"][key]
-    assert set(meter["step"]["reconfigure"]["data"]) == {
-        CONF_METER_SERIAL,
-        CONF_HISTORY_DAYS,
-        CONF_IMPORT_UNTIL,
-    }
 
 
 async def test_settings_of_meter_with_rejected_password(
@@ -586,7 +641,7 @@ async def test_settings_of_meter_with_rejected_password(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_ERROR
     attempts = fluvius.stats.requests["self_asserted"]
-    result = await meter_settings(hass, entry, GAS_EAN)
+    result = await settings_step(hass, entry, GAS_EAN, "meter")
     result = await configure(hass, result["flow_id"], settings_input(GAS_SERIAL))
     assert result["errors"] == {"base": "invalid_auth"}
     assert fluvius.stats.requests["self_asserted"] == attempts
@@ -596,66 +651,112 @@ async def test_settings_of_meter_with_rejected_password(
 # --- a meter's prices ---------------------------------------------------------------------
 
 
-async def test_price_form_electricity(
+async def test_price_source_step(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """A dual-tariff meter's prices: high and low, the price entity with a formula per
-    direction, and the capacity tariff; the sections do not change the other fields."""
+    """Energy costs first ask only where the prices come from, the saved source chosen
+    (none at first); nothing is saved by that choice alone."""
     await set_up(hass, both_entry)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    assert fields(result) == {
-        CONF_METER_SERIAL,
-        CONF_HISTORY_DAYS,
-        CONF_IMPORT_UNTIL,
-        COSTS,
-        CAPACITY,
-    }
-    assert section_fields(result, COSTS) == {
-        CONF_PRICE_SOURCE,
-        *HIGH_LOW,
-        CONF_PRICE_ENTITY,
-        *ELEC_FORMULA,
-    }
-    assert section_fields(result, CAPACITY) == {CONF_CAPACITY_PRICE}
-    assert suggested(result) == {
-        CONF_METER_SERIAL: ELEC_SERIAL,
-        CONF_HISTORY_DAYS: TEST_HISTORY_DAYS,
-    }
-    assert section_suggested(result, COSTS) == section_suggested(result, CAPACITY) == {}
-    defaults = {
-        str(key): key.default()
-        for key in section_schema(result, COSTS).schema
-        if callable(key.default)
-    }
-    assert defaults == {
-        CONF_PRICE_SOURCE: "none",
-        CONF_OFFTAKE_FACTOR: 1,
-        CONF_OFFTAKE_OFFSET: 0,
-        CONF_INJECTION_FACTOR: 1,
-        CONF_INJECTION_OFFSET: 0,
-    }
+    result = await settings_step(hass, both_entry, ELEC_EAN, "costs")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "costs"
+    assert fields(result) == {CONF_PRICE_SOURCE}
+    assert defaults(result) == {CONF_PRICE_SOURCE: "none"}
+    assert selector(result, CONF_PRICE_SOURCE).config["options"] == ["none", "fixed", "entity"]
+    before = saved(both_entry, ELEC_EAN)
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: "fixed"})
+    result = await configure(hass, result["flow_id"], DUAL_PRICES)
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {**before, CONF_PRICE_SOURCE: "fixed", **DUAL_PRICES}
+    await hass.async_block_till_done()
+    result = await settings_step(hass, both_entry, ELEC_EAN, "costs")
+    assert defaults(result) == {CONF_PRICE_SOURCE: "fixed"}
 
 
-async def test_price_form_single_tariff(
-    hass: HomeAssistant, fluvius: FluviusSimulator, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("ean", "source", "shown", "preset"),
+    [
+        (ELEC_EAN, "fixed", HIGH_LOW, {}),
+        (
+            ELEC_EAN,
+            "entity",
+            ELEC_ENTITY,
+            {
+                CONF_OFFTAKE_FACTOR: 1.0,
+                CONF_OFFTAKE_OFFSET: 0.0,
+                CONF_INJECTION_FACTOR: 1.0,
+                CONF_INJECTION_OFFSET: 0.0,
+            },
+        ),
+        (GAS_EAN, "fixed", GAS_FIXED, {CONF_GAS_PRICE_UNIT: "m³"}),
+        (GAS_EAN, "entity", GAS_ENTITY, {CONF_OFFTAKE_FACTOR: 1.0, CONF_OFFTAKE_OFFSET: 0.0}),
+    ],
+    ids=["electricity_fixed", "electricity_entity", "gas_fixed", "gas_entity"],
+)
+async def test_price_forms_show_only_their_fields(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    ean: str,
+    source: str,
+    shown: set[str],
+    preset: dict[str, Any],
 ) -> None:
-    """A meter whose data has single registers only is priced on them: its form asks for
-    one offtake and one injection price, and saves them under those registers."""
+    """Each source's form has only its own fields: fixed prices (dual tariff four, gas one
+    and its unit), or the entity with its formula and fallback per direction (gas one);
+    nothing is pre-filled for a meter without prices, prices are in EUR per kWh."""
+    await set_up(hass, both_entry)
+    result = await price_form(hass, both_entry, ean, source)
+    assert fields(result) == shown
+    assert defaults(result) == preset
+    assert suggested(result) == ({CONF_GAS_PRICE_UNIT: "m³"} if shown == GAS_FIXED else {})
+    assert result["description_placeholders"]["currency"] == "EUR"
+    if ean == ELEC_EAN:
+        prices = HIGH_LOW if source == "fixed" else {CONF_OFFTAKE_OFFSET, *ELEC_FALLBACKS}
+        for key in prices:
+            assert selector(result, key).config["unit_of_measurement"] == "EUR/kWh", key
+
+
+async def test_price_source_none_is_a_confirmation(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """No costs: a step without fields; saving it keeps every saved price (of both sources
+    and the capacity tariff), and nothing is costed any more."""
+    price_sensor(hass, "EUR/kWh", **MEASURED)
+    await set_up(hass, both_entry)
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    await configure(hass, result["flow_id"], DUAL_PRICES)
+    entity = {CONF_PRICE_ENTITY: PRICE_ENTITY, **FALLBACKS}
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    await configure(hass, result["flow_id"], entity)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
+    await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: 53.55})
+    before = saved(both_entry, ELEC_EAN)
+    assert before[CONF_PRICE_SOURCE] == "entity"
+
+    result = await price_form(hass, both_entry, ELEC_EAN, "none")
+    assert result["data_schema"] is None
+    assert result["description_placeholders"] == {"meter": f"Electricity meter …{ELEC_EAN[-4:]}"}
+    result = await configure(hass, result["flow_id"], {})
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {**before, CONF_PRICE_SOURCE: "none"}
+    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
+    assert not settings.enabled
+    assert settings.priced(MeterType.ELECTRICITY) == ()
+    assert settings.capacity_price == 53.55
+
+
+async def test_price_form_single_tariff(hass: HomeAssistant, fluvius: FluviusSimulator) -> None:
+    """A meter whose data has single registers only is priced on them: its fixed form asks
+    for one consumption and one injection price, and saves them under those registers; they
+    are the fallback prices offered when it switches to a price entity."""
     entry = make_entry(hass, SINGLE_EAN, SINGLE_SERIAL)
     await set_up(hass, entry)
     assert fluvius.truth(SINGLE_EAN).meter.tariff == "single"
-    result = await meter_settings(hass, entry, SINGLE_EAN)
-    assert section_fields(result, COSTS) == {
-        CONF_PRICE_SOURCE,
-        *SINGLE,
-        CONF_PRICE_ENTITY,
-        *ELEC_FORMULA,
-    }
-    setups = count_setups(monkeypatch)
+    result = await price_form(hass, entry, SINGLE_EAN, "fixed")
+    assert fields(result) == SINGLE
     prices = {"price_consumption_single": 0.31, "price_injection_single": 0.04}
-    result = await configure(
-        hass, result["flow_id"], price_input(SINGLE_SERIAL, costs("fixed", **prices), {})
-    )
+    result = await configure(hass, result["flow_id"], prices)
     assert result["reason"] == "reconfigure_successful"
     assert saved(entry, SINGLE_EAN) == {
         **without_prices(SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY),
@@ -663,64 +764,89 @@ async def test_price_form_single_tariff(
         **prices,
     }
     await hass.async_block_till_done()
-    assert setups == [entry.entry_id]
-    result = await meter_settings(hass, entry, SINGLE_EAN)
-    assert section_suggested(result, COSTS) == {CONF_PRICE_SOURCE: "fixed", **prices}
+    result = await price_form(hass, entry, SINGLE_EAN, "fixed")
+    assert suggested(result) == prices
+    result = await price_form(hass, entry, SINGLE_EAN, "entity")
+    assert suggested(result) == {CONF_FALLBACK_OFFTAKE: 0.31, CONF_FALLBACK_INJECTION: 0.04}
 
 
-async def test_price_fixed_saved_and_reloaded(
-    hass: HomeAssistant,
-    fluvius: FluviusSimulator,
-    both_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_price_fixed_saved(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Fixed prices (and a capacity price) are stored flat in the meter's data, with nothing
-    else changed; changing only prices reloads the entry once, without a request or login;
-    the form shows them again."""
+    """Fixed prices are stored flat in the meter's data, with nothing else changed, without
+    a request or login; the entry stays loaded; the form shows them again."""
     await set_up(hass, both_entry)
-    setups = count_setups(monkeypatch)
     before = requests_sent(fluvius)
     gas = saved(both_entry, GAS_EAN)
-    prices = {
-        "price_consumption_high": 0.32,
-        "price_consumption_low": 0.27,
-        "price_injection_high": 0.05,
-        "price_injection_low": 0,
-    }
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    result = await configure(
-        hass,
-        result["flow_id"],
-        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
-    )
+    prices = {**DUAL_PRICES, "price_injection_low": 0}
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    result = await configure(hass, result["flow_id"], prices)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "fixed",
         **prices,
-        CONF_CAPACITY_PRICE: 53.55,
     }
     assert saved(both_entry, GAS_EAN) == gas  # the other meter untouched
     assert requests_sent(fluvius) == before  # the serial did not change: no probe
     await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id]
     assert both_entry.state is ConfigEntryState.LOADED
     assert fluvius.stats.logins == 1
 
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    assert section_suggested(result, COSTS) == {CONF_PRICE_SOURCE: "fixed", **prices}
-    assert section_suggested(result, CAPACITY) == {CONF_CAPACITY_PRICE: 53.55}
-
-    # Saving the same again changes nothing, so nothing reloads.
-    result = await configure(
-        hass,
-        result["flow_id"],
-        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
-    )
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    assert suggested(result) == prices
+    result = await configure(hass, result["flow_id"], prices)
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id]
+
+    # A price left empty is removed; at least one stays.
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    result = await configure(hass, result["flow_id"], {"price_consumption_high": 0.3})
+    assert {key for key in saved(both_entry, ELEC_EAN) if key.startswith("price_")} == {
+        "price_consumption_high",
+        "price_source",
+    }
+
+
+@pytest.mark.parametrize(
+    ("ean", "typed", "field"),
+    [
+        (ELEC_EAN, {}, "price_consumption_high"),
+        (SINGLE_EAN, {}, "price_consumption_single"),
+        (GAS_EAN, {CONF_GAS_PRICE_UNIT: "kWh"}, CONF_GAS_PRICE),
+    ],
+    ids=["dual", "single", "gas"],
+)
+async def test_fixed_price_missing(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    ean: str,
+    typed: dict[str, Any],
+    field: str,
+) -> None:
+    """Fixed prices with no price at all: the error on the first price field, what was typed
+    shown again, nothing saved, no reload."""
+    meters = {
+        ELEC_EAN: ELEC,
+        GAS_EAN: GAS,
+        SINGLE_EAN: (SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY),
+    }
+    entry = account_entry([meters[ean]], TEST_HISTORY_DAYS)
+    entry.add_to_hass(hass)
+    await set_up(hass, entry)
+    setups = count_setups(monkeypatch)
+    before = saved(entry, ean)
+    result = await price_form(hass, entry, ean, "fixed")
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "costs_fixed"
+    assert result["errors"] == {field: "fixed_price_missing"}
+    assert suggested(result).items() >= typed.items()
+    await hass.async_block_till_done()
+    assert saved(entry, ean) == before
+    assert setups == []
 
 
 @pytest.mark.parametrize(
@@ -730,356 +856,574 @@ async def test_price_fixed_saved_and_reloaded(
         ("-0.0125", "€/kWh"),  # market prices go negative
         ("123.4", "EUR/MWh"),
         ("-12.5", "€/MWh"),
+        ("12.34", "c€/kWh"),
+        ("12.34", "ct/kWh"),
     ],
 )
-async def test_price_entity_saved(  # noqa: PLR0917
+async def test_price_entity_saved(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
     both_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
     state: str,
     unit: str,
 ) -> None:
-    """A price entity in a currency per kWh or MWh, with the contract's formula per
-    direction (negative offsets allowed), is stored with the formula; fixed prices typed
-    too are not (they belong to the other source); the entry reloads once."""
-    hass.states.async_set(PRICE_ENTITY, state, {"unit_of_measurement": unit})
+    """A price entity in a currency per kWh or MWh (euro cents too), with the contract's
+    formula per direction (negative offsets allowed) and a fallback price per direction, is
+    stored as typed; with long-term statistics and fallbacks there is nothing to confirm;
+    the form shows it again."""
+    price_sensor(hass, unit, state, **MEASURED)
     await set_up(hass, both_entry)
-    setups = count_setups(monkeypatch)
     formula = {
         CONF_OFFTAKE_FACTOR: 1.1,
         CONF_OFFTAKE_OFFSET: 0.012,
         CONF_INJECTION_FACTOR: 0.9,
         CONF_INJECTION_OFFSET: -0.015,
     }
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    typed = costs(
-        "entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, "price_consumption_high": 0.3}, **formula
-    )
-    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, {}))
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    assert PRICE_ENTITY in offered(result)
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **formula, **FALLBACKS}
+    result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "reconfigure_successful"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "entity",
-        CONF_PRICE_ENTITY: PRICE_ENTITY,
-        **formula,
+        **typed,
     }
     await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id]
-
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    assert section_suggested(result, COSTS) == {
-        CONF_PRICE_SOURCE: "entity",
-        CONF_PRICE_ENTITY: PRICE_ENTITY,
-        **formula,
-    }
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    assert suggested(result) == typed
 
 
 async def test_price_entity_default_formula(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """A formula left empty is the entity's price as is: factor 1, offset 0."""
-    hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": "EUR/kWh"})
-    await set_up(hass, both_entry)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    typed = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY})
-    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, {}))
+    """A formula left empty is the entity's price as is: factor 1, offset 0; a fallback
+    left empty is not stored."""
+    price_sensor(hass, "EUR/kWh", **MEASURED)
+    await set_up_imported(hass, both_entry)
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_OFFTAKE: 0.3}
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["type"] is FlowResultType.MENU  # no injection fallback: days without cost
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
     assert result["reason"] == "reconfigure_successful"
-    data = saved(both_entry, ELEC_EAN)
-    assert {key: data[key] for key in ELEC_FORMULA} == {
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "entity",
+        CONF_PRICE_ENTITY: PRICE_ENTITY,
         CONF_OFFTAKE_FACTOR: 1,
         CONF_OFFTAKE_OFFSET: 0,
         CONF_INJECTION_FACTOR: 1,
         CONF_INJECTION_OFFSET: 0,
+        CONF_FALLBACK_OFFTAKE: 0.3,
     }
 
 
 @pytest.mark.parametrize(
-    ("kind", "typed", "unit", "error"),
+    ("currency", "kind", "units"),
     [
-        (MeterType.ELECTRICITY, costs("fixed"), None, "fixed_price_missing"),
         (
+            "EUR",
+            MeterType.ELECTRICITY,
+            {
+                "EUR/kWh": True,
+                "€/MWh": True,
+                "eur/wh": True,
+                "c€/kWh": True,
+                "ct/kWh": True,
+                "°C": False,
+                "USD/kWh": False,
+                "$/MWh": False,
+                "kWh": False,
+                "EUR/kW": False,
+                "EUR/m³": False,
+            },
+        ),
+        (
+            "EUR",
             MeterType.GAS,
-            costs("fixed", **{CONF_GAS_PRICE_UNIT: "kWh"}),
-            None,
-            "fixed_price_missing",
+            {
+                "EUR/m³": True,
+                "EUR/kWh": True,
+                "c€/m³": True,
+                "€/MWh": True,
+                "°C": False,
+                "GBP/m³": False,
+                "m³": False,
+            },
         ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_consumption_high=0.3),
-            None,
-            "price_entity_missing",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity="sensor.nordpool_nl"),
-            None,
-            "price_entity_missing",
-        ),
-        (MeterType.GAS, costs("entity"), None, "price_entity_missing"),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "W",
-            "price_entity_unit",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "kWh",
-            "price_entity_unit",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "USD/kWh",
-            "price_entity_currency",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "$/MWh",
-            "price_entity_currency",
-        ),
-        (
-            MeterType.GAS,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "GBP/m³",
-            "price_entity_currency",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "c€/kW",
-            "price_entity_unit",
-        ),
-        (
-            MeterType.ELECTRICITY,
-            costs("entity", price_entity=PRICE_ENTITY),
-            "EUR/m³",
-            "price_entity_unit",
-        ),
-        (MeterType.GAS, costs("entity", price_entity=PRICE_ENTITY), "EUR/kW", "price_entity_unit"),
+        ("USD", MeterType.ELECTRICITY, {"USD/kWh": True, "$/MWh": True, "ct/kWh": False}),
+    ],
+    ids=["electricity_eur", "gas_eur", "electricity_usd"],
+)
+async def test_price_entities_offered(  # noqa: PLR0917
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    currency: str,
+    kind: MeterType,
+    units: dict[str, bool],
+) -> None:
+    """The entity picker offers only sensors whose unit is a price in Home Assistant's
+    currency per kWh, MWh or Wh (gas: also per m³), read by the costing's parser (cents
+    converted); a sensor it does not offer cannot be submitted either."""
+    hass.config.currency = currency
+    expected = []
+    for index, (unit, ok) in enumerate(units.items()):
+        entity_id = f"sensor.price_{index}"
+        price_sensor(hass, unit, entity_id=entity_id)
+        if ok:
+            expected.append(entity_id)
+    hass.states.async_set("input_number.price", "0.3", {"unit_of_measurement": "EUR/kWh"})
+    await set_up(hass, both_entry)
+    ean = GAS_EAN if kind is MeterType.GAS else ELEC_EAN
+    result = await price_form(hass, both_entry, ean, "entity")
+    assert offered(result) == sorted(expected)
+    assert selector(result, CONF_PRICE_ENTITY).config["domain"] == ["sensor"]
+    refused = next(f"sensor.price_{i}" for i, ok in enumerate(units.values()) if not ok)
+    with pytest.raises(InvalidData):
+        await configure(hass, result["flow_id"], {CONF_PRICE_ENTITY: refused})
+
+
+@pytest.mark.parametrize(
+    ("kind", "unit", "error"),
+    [
+        (MeterType.ELECTRICITY, "W", "price_entity_unit"),
+        (MeterType.ELECTRICITY, "kWh", "price_entity_unit"),
+        (MeterType.ELECTRICITY, "c€/kW", "price_entity_unit"),
+        (MeterType.ELECTRICITY, "EUR/m³", "price_entity_unit"),
+        (MeterType.ELECTRICITY, "USD/kWh", "price_entity_currency"),
+        (MeterType.ELECTRICITY, "$/MWh", "price_entity_currency"),
+        (MeterType.GAS, "EUR/kW", "price_entity_unit"),
+        (MeterType.GAS, "GBP/m³", "price_entity_currency"),
+        (MeterType.ELECTRICITY, None, "price_entity_missing"),
+        (MeterType.GAS, None, "price_entity_missing"),
     ],
     ids=[
-        "fixed_without_price",
-        "gas_fixed_without_price",
-        "entity_not_chosen",
-        "entity_not_existing",
-        "gas_entity_not_chosen",
         "unit_power",
         "unit_without_currency",
-        "currency_usd",
-        "currency_dollar_symbol",
-        "gas_currency_gbp",
         "unit_cents_power",
         "electricity_per_m3",
+        "currency_usd",
+        "currency_dollar_symbol",
         "gas_per_kw",
+        "gas_currency_gbp",
+        "entity_removed",
+        "gas_entity_removed",
     ],
 )
-async def test_price_errors(  # noqa: PLR0917
+async def test_price_entity_errors_on_submit(  # noqa: PLR0917
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
     both_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
     kind: MeterType,
-    typed: dict[str, Any],
     unit: str | None,
     error: str,
 ) -> None:
-    """Prices that cannot work: a translated error on the costs section, what was typed
-    shown again, nothing saved, no reload, no request."""
-    if unit is not None:
-        hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": unit})
+    """The entity is checked again on submit: one whose unit changed to no price, or to
+    another currency, since the form was shown, or that is gone, gets a translated error on
+    the entity field; what was typed is shown again; nothing saved, no reload, no request."""
+    price_sensor(hass, "EUR/kWh" if kind is MeterType.ELECTRICITY else "EUR/m³", **MEASURED)
     await set_up(hass, both_entry)
-    ean, serial = (GAS_EAN, GAS_SERIAL) if kind is MeterType.GAS else (ELEC_EAN, ELEC_SERIAL)
+    ean = GAS_EAN if kind is MeterType.GAS else ELEC_EAN
     setups = count_setups(monkeypatch)
     before = (saved(both_entry, ean), requests_sent(fluvius))
-    result = await meter_settings(hass, both_entry, ean)
-    form = price_input(serial, typed)
-    result = await configure(hass, result["flow_id"], form)
+    result = await price_form(hass, both_entry, ean, "entity")
+    assert offered(result) == [PRICE_ENTITY]
+    if unit is None:
+        hass.states.async_remove(PRICE_ENTITY)
+    else:
+        price_sensor(hass, unit, **MEASURED)
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.01}
+    result = await configure(hass, result["flow_id"], typed)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert result["errors"] == {COSTS: error}
-    assert suggested(result) == settings_input(serial)
-    assert section_suggested(result, COSTS).items() >= typed.items()
+    assert result["step_id"] == "costs_entity"
+    assert result["errors"] == {CONF_PRICE_ENTITY: error}
+    assert suggested(result).items() >= typed.items()
+    assert PRICE_ENTITY in offered(result)  # shown as typed, with its error
     await hass.async_block_till_done()
     assert (saved(both_entry, ean), requests_sent(fluvius)) == before
     assert setups == []
 
 
-@pytest.mark.parametrize(
-    ("currency", "unit", "error"),
-    [
-        ("EUR", "c€/kWh", None),
-        ("EUR", "ct/kWh", None),
-        ("EUR", "c€/MWh", None),
-        ("EUR", "€/kWh", None),
-        ("EUR", "USD/kWh", "price_entity_currency"),
-        ("USD", "USD/kWh", None),
-        ("USD", "ct/kWh", "price_entity_currency"),
-    ],
-)
-async def test_price_entity_unit_and_currency(  # noqa: PLR0917
-    hass: HomeAssistant,
-    fluvius: FluviusSimulator,
-    both_entry: MockConfigEntry,
-    currency: str,
-    unit: str,
-    error: str | None,
-) -> None:
-    """A price entity in euro cents (c€, ct) is accepted as the costing reads it (the same
-    parser, × 0.01); one in another currency than Home Assistant's is refused, with the
-    error on the costs section."""
-    hass.config.currency = currency
-    hass.states.async_set(PRICE_ENTITY, "12.34", {"unit_of_measurement": unit})
-    await set_up(hass, both_entry)
-    before = saved(both_entry, ELEC_EAN)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    typed = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY})
-    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed))
-    if error is None:
-        assert result["reason"] == "reconfigure_successful"
-        assert saved(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
-    else:
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == {COSTS: error}
-        assert saved(both_entry, ELEC_EAN) == before
-    await hass.async_block_till_done()
-
-
-async def test_price_negative_fixed_refused(
+async def test_price_entity_not_chosen_or_gone(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Fixed prices and the capacity price are never negative (injection is paid as a
-    positive compensation): the form's own bounds refuse them."""
+    """No entity chosen: the error on the entity field. A saved entity that no longer exists
+    is still shown (and offered), with the error on submit."""
     await set_up(hass, both_entry)
-    for typed, capacity in (
-        (costs("fixed", price_injection_high=-0.05), {}),
-        (costs("none"), {CONF_CAPACITY_PRICE: -1}),
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    result = await configure(hass, result["flow_id"], {CONF_FALLBACK_OFFTAKE: 0.3})
+    assert result["errors"] == {CONF_PRICE_ENTITY: "price_entity_missing"}
+    assert suggested(result).items() >= {CONF_FALLBACK_OFFTAKE: 0.3}.items()
+
+    subentry = both_entry.subentries[subentry_id(ELEC_EAN)]
+    gone = {CONF_PRICE_SOURCE: "entity", CONF_PRICE_ENTITY: "sensor.nordpool_nl"}
+    hass.config_entries.async_update_subentry(both_entry, subentry, data={**subentry.data, **gone})
+    await hass.async_block_till_done()
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    assert offered(result) == ["sensor.nordpool_nl"]
+    assert suggested(result)[CONF_PRICE_ENTITY] == "sensor.nordpool_nl"
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_ENTITY: "sensor.nordpool_nl"})
+    assert result["errors"] == {CONF_PRICE_ENTITY: "price_entity_missing"}
+
+
+async def test_price_negative_refused(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """Fixed prices, fallback prices and the capacity price are never negative (injection
+    is paid as a positive compensation): the form's own bounds refuse them."""
+    price_sensor(hass, "EUR/kWh", **MEASURED)
+    await set_up(hass, both_entry)
+    before = saved(both_entry, ELEC_EAN)
+    for source, typed in (
+        ("fixed", {"price_injection_high": -0.05}),
+        ("entity", {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_INJECTION: -0.01}),
     ):
-        result = await meter_settings(hass, both_entry, ELEC_EAN)
+        result = await price_form(hass, both_entry, ELEC_EAN, source)
         with pytest.raises(InvalidData):
-            await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, typed, capacity))
-    assert CONF_PRICE_SOURCE not in saved(both_entry, ELEC_EAN)
+            await configure(hass, result["flow_id"], typed)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
+    with pytest.raises(InvalidData):
+        await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: -1})
+    assert saved(both_entry, ELEC_EAN) == before
 
 
-async def test_price_source_none_removes_prices(
+async def test_switching_source_keeps_the_other_prices(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """Fixed prices, then a price entity: its fallback prices are pre-filled from the fixed
+    prices (day tariff), and the fixed prices stay saved but unused. Back to fixed prices:
+    they show as saved, and the entity's settings stay saved but unused."""
+    price_sensor(hass, "EUR/kWh", **MEASURED)
+    await set_up(hass, both_entry)
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    await configure(hass, result["flow_id"], DUAL_PRICES)
+    await hass.async_block_till_done()
+
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    assert suggested(result) == {CONF_FALLBACK_OFFTAKE: 0.32, CONF_FALLBACK_INJECTION: 0.05}
+    formula = {CONF_OFFTAKE_FACTOR: 1.21, CONF_OFFTAKE_OFFSET: 0.1}
+    entity = {CONF_PRICE_ENTITY: PRICE_ENTITY, **formula, **suggested(result)}
+    result = await configure(hass, result["flow_id"], entity)
+    assert result["reason"] == "reconfigure_successful"
+    entity_keys = {**entity, CONF_INJECTION_FACTOR: 1, CONF_INJECTION_OFFSET: 0}
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "entity",
+        **DUAL_PRICES,
+        **entity_keys,
+    }
+    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
+    assert settings.fixed == {}
+    assert settings.entity_id == PRICE_ENTITY
+    assert (settings.fallback_offtake, settings.fallback_injection) == (0.32, 0.05)
+    await hass.async_block_till_done()
+
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    assert suggested(result) == DUAL_PRICES
+    result = await configure(
+        hass, result["flow_id"], {**DUAL_PRICES, "price_consumption_high": 0.35}
+    )
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_PRICE_SOURCE: "fixed",
+        **DUAL_PRICES,
+        "price_consumption_high": 0.35,
+        **entity_keys,
+    }
+    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
+    assert settings.entity_id is None
+    assert len(settings.fixed) == 4
+    await hass.async_block_till_done()
+
+    # Back to the entity: its settings as saved, the fallbacks from the newer fixed prices.
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    assert suggested(result) == {**entity_keys, CONF_FALLBACK_OFFTAKE: 0.35}
+
+
+async def test_gas_switching_keeps_the_fixed_price_and_its_unit(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A gas meter with a fixed price per m³ switches to an entity in €/MWh (gas priced per
+    kWh): the fixed price pre-fills the fallback, but left as it is (a price per m³ where one
+    per kWh is needed) it is refused on its field; when the meter switches back, the fixed
+    price shows per m³ again."""
+    price_sensor(hass, "EUR/MWh", "45.2", **MEASURED)
+    await set_up(hass, both_entry)
+    result = await price_form(hass, both_entry, GAS_EAN, "fixed")
+    await configure(hass, result["flow_id"], {CONF_GAS_PRICE: 1.25})
+    await hass.async_block_till_done()
+    result = await price_form(hass, both_entry, GAS_EAN, "entity")
+    assert suggested(result) == {CONF_FALLBACK_GAS: 1.25}
+    prefilled = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 1.25}
+    result = await configure(hass, result["flow_id"], prefilled)
+    assert result["errors"] == {CONF_FALLBACK_GAS: "fallback_gas_unit"}
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 0.11}
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["reason"] == "reconfigure_successful"
+    data = saved(both_entry, GAS_EAN)
+    assert data[CONF_GAS_PRICE_UNIT] == "kWh"  # the entity prices the gas energy
+    assert (data[CONF_GAS_PRICE], data["fixed_gas_price_unit"]) == (1.25, "m³")
+    await hass.async_block_till_done()
+
+    result = await price_form(hass, both_entry, GAS_EAN, "fixed")
+    assert suggested(result) == {CONF_GAS_PRICE: 1.25, CONF_GAS_PRICE_UNIT: "m³"}
+    await configure(hass, result["flow_id"], suggested(result))
+    data = saved(both_entry, GAS_EAN)
+    assert (data[CONF_GAS_PRICE], data[CONF_GAS_PRICE_UNIT]) == (1.25, "m³")
+    assert "fixed_gas_price_unit" not in data
+    assert data[CONF_FALLBACK_GAS] == 0.11
+
+
+async def set_up_imported(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Set an entry up and let its history imports finish."""
+    await set_up(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_gas_fallback_prefilled_in_the_same_unit_is_kept(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A fixed gas price per m³, then an entity per m³: the pre-filled fallback is right as
+    it is, and saved."""
+    price_sensor(hass, "EUR/m³", "1.1", **MEASURED)
+    await set_up(hass, both_entry)
+    result = await price_form(hass, both_entry, GAS_EAN, "fixed")
+    await configure(hass, result["flow_id"], {CONF_GAS_PRICE: 1.25})
+    await hass.async_block_till_done()
+    result = await price_form(hass, both_entry, GAS_EAN, "entity")
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **suggested(result)}
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["reason"] == "reconfigure_successful"
+    data = saved(both_entry, GAS_EAN)
+    assert (data[CONF_FALLBACK_GAS], data[CONF_GAS_PRICE_UNIT]) == (1.25, "m³")
+
+
+async def _first_and_last_imported_hour(hass: HomeAssistant) -> tuple[datetime, datetime]:
+    """The electricity meter's oldest and newest hours in the recorder's statistics."""
+    registers = ("consumption_high", "consumption_low", "injection_high", "injection_low")
+    rows = await statistics_rows(hass, ELEC_EAN, registers)
+    starts = [row["start"] for series in rows.values() for row in series]
+    assert starts
+    return datetime.fromtimestamp(min(starts), UTC), datetime.fromtimestamp(max(starts), UTC)
+
+
+async def test_entity_without_history_confirmed(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """A price sensor whose recorded history starts 5 days and 6 hours after the imported
+    history's first hour, saved without fallback prices: before saving, a confirmation
+    names the days that will have no cost (6: the day its history starts has unpriced
+    hours). Going back shows the form as typed; with one fallback only it still warns; with
+    both it saves without asking."""
+    await set_up_imported(hass, both_entry)
+    first, _ = await _first_and_last_imported_hour(hass)
+    first_day = first.astimezone(BRUSSELS).date()
+    assert first.astimezone(BRUSSELS).hour == 0  # the history starts with a whole day
+    appeared = first + timedelta(days=5, hours=6)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.25",
+        {"unit_of_measurement": "EUR/kWh", **MEASURED},
+        timestamp=appeared.timestamp(),
+    )
+    before = saved(both_entry, ELEC_EAN)
+
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.02}
+    result = await configure(hass, result["flow_id"], typed)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "entity_unpriced"
+    assert list(result["menu_options"]) == ["costs_save", "costs_entity"]
+    assert result["description_placeholders"] == {
+        "entity": PRICE_ENTITY,
+        "days": "6",
+        "first": first_day.isoformat(),
+        "last": (first_day + timedelta(days=5)).isoformat(),
+    }
+    assert saved(both_entry, ELEC_EAN) == before
+
+    # Back to the form: as typed.
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_entity"})
+    assert result["step_id"] == "costs_entity"
+    assert suggested(result).items() >= typed.items()
+    assert CONF_FALLBACK_OFFTAKE not in suggested(result)
+    result = await configure(hass, result["flow_id"], {**typed, CONF_FALLBACK_OFFTAKE: 0.3})
+    assert result["step_id"] == "entity_unpriced"
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_entity"})
+    assert suggested(result)[CONF_FALLBACK_OFFTAKE] == 0.3
+    result = await configure(hass, result["flow_id"], {**typed, **FALLBACKS})
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN)[CONF_FALLBACK_INJECTION] == 0.04
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["appears_today", "never_recorded"])
+async def test_entity_with_no_history_confirmed_then_saved(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
     both_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
+    recorded: bool,
 ) -> None:
-    """Switching back to no costs removes every price key, and the capacity price once
-    its field is cleared; the meter's other settings stay; each change reloads once."""
-    hass.states.async_set(PRICE_ENTITY, "0.1234", {"unit_of_measurement": "EUR/kWh"})
-    await set_up(hass, both_entry)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    entity = costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.01})
-    result = await configure(
-        hass,
-        result["flow_id"],
-        price_input(ELEC_SERIAL, entity, {CONF_CAPACITY_PRICE: 53.55}),
-    )
-    assert saved(both_entry, ELEC_EAN)[CONF_PRICE_SOURCE] == "entity"
-    await hass.async_block_till_done()
+    """A price sensor added today (or never recorded): every imported day would have no
+    cost, from the first imported day to the newest; "Save anyway" saves it as typed."""
+    price_sensor(hass, "EUR/kWh", **MEASURED)
+    if not recorded:
 
-    setups = count_setups(monkeypatch)
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    result = await configure(
-        hass,
-        result["flow_id"],
-        price_input(ELEC_SERIAL, costs("none"), {CONF_CAPACITY_PRICE: 53.55}),
-    )
-    assert result["reason"] == "reconfigure_successful"
-    # The capacity tariff does not depend on the energy prices' source.
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_CAPACITY_PRICE: 53.55,
+        async def nothing(_hass: HomeAssistant, _entity_id: str) -> None:
+            return None
+
+        monkeypatch.setattr("custom_components.fluvius.price_form.async_history_start", nothing)
+    await set_up_imported(hass, both_entry)
+    first, last = await _first_and_last_imported_hour(hass)
+    first_day, last_day = first.astimezone(BRUSSELS).date(), last.astimezone(BRUSSELS).date()
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_ENTITY: PRICE_ENTITY})
+    assert result["step_id"] == "entity_unpriced"
+    assert result["description_placeholders"] == {
+        "entity": PRICE_ENTITY,
+        "days": str((last_day - first_day).days + 1),
+        "first": first_day.isoformat(),
+        "last": last_day.isoformat(),
     }
-    await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id]
-
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    assert section_suggested(result, COSTS) == {}
-    result = await configure(hass, result["flow_id"], price_input(ELEC_SERIAL, costs("none"), {}))
-    assert saved(both_entry, ELEC_EAN) == without_prices(
-        ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY
-    )
-    await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id] * 2
+    assert (last_day - first_day).days + 1 >= TEST_HISTORY_DAYS
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
+    assert result["reason"] == "reconfigure_successful"
+    data = saved(both_entry, ELEC_EAN)
+    assert (data[CONF_PRICE_SOURCE], data[CONF_PRICE_ENTITY]) == ("entity", PRICE_ENTITY)
+    assert not set(data) & ELEC_FALLBACKS
 
 
-async def test_price_form_without_sections_keeps_prices(
+async def test_entity_covering_the_history_needs_no_confirmation(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """A settings form submitted without its price sections (as before they existed)
-    changes the other settings only: the saved prices stay."""
-    await set_up(hass, both_entry)
-    prices = {"price_consumption_high": 0.32}
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    result = await configure(
-        hass,
-        result["flow_id"],
-        price_input(ELEC_SERIAL, costs("fixed", **prices), {CONF_CAPACITY_PRICE: 53.55}),
+    """A price sensor recorded since before the imported history starts, with long-term
+    statistics: saved without a fallback and without a confirmation."""
+    await set_up_imported(hass, both_entry)
+    first, _ = await _first_and_last_imported_hour(hass)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.25",
+        {"unit_of_measurement": "EUR/kWh", **MEASURED},
+        timestamp=(first - timedelta(hours=1)).timestamp(),
     )
-    await hass.async_block_till_done()
-    result = await meter_settings(hass, both_entry, ELEC_EAN)
-    result = await configure(hass, result["flow_id"], settings_input(ELEC_SERIAL, 30))
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_ENTITY: PRICE_ENTITY})
     assert result["reason"] == "reconfigure_successful"
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_HISTORY_DAYS: 30,
-        CONF_PRICE_SOURCE: "fixed",
-        **prices,
-        CONF_CAPACITY_PRICE: 53.55,
-    }
 
 
 @pytest.mark.parametrize(
-    ("typed", "unit", "stored"),
+    ("fallbacks", "step"),
+    [(FALLBACKS, "entity_no_state_class"), ({}, "entity_unpriced_no_state_class")],
+    ids=["with_fallbacks", "without_fallbacks"],
+)
+async def test_entity_without_state_class_confirmed(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    fallbacks: dict[str, float],
+    step: str,
+) -> None:
+    """A price sensor without a state class (Home Assistant keeps no long-term statistics of
+    it): a confirmation says so, with fallbacks or without (then with the days too)."""
+    hass.states.async_set(
+        PRICE_ENTITY, "0.25", {"unit_of_measurement": "EUR/kWh", "friendly_name": "Price"}
+    )
+    await set_up_imported(hass, both_entry)
+    result = await price_form(hass, both_entry, ELEC_EAN, "entity")
+    result = await configure(
+        hass, result["flow_id"], {CONF_PRICE_ENTITY: PRICE_ENTITY, **fallbacks}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == step
+    placeholders = result["description_placeholders"]
+    assert placeholders["entity"] == f"Price ({PRICE_ENTITY})"
+    assert ("days" in placeholders) is not bool(fallbacks)
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
+
+
+async def test_capacity_tariff(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """The capacity tariff: one price, in EUR per kW per year, saved whatever the energy
+    prices' source, shown again, and removed when cleared."""
+    await set_up(hass, both_entry)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
+    assert result["step_id"] == "capacity"
+    assert fields(result) == {CONF_CAPACITY_PRICE}
+    assert selector(result, CONF_CAPACITY_PRICE).config["unit_of_measurement"] == "EUR/kW/year"
+    assert result["description_placeholders"]["currency"] == "EUR"
+    result = await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: 53.55})
+    assert result["reason"] == "reconfigure_successful"
+    assert saved(both_entry, ELEC_EAN) == {
+        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+        CONF_CAPACITY_PRICE: 53.55,
+    }
+    await hass.async_block_till_done()
+    result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
+    assert suggested(result) == {CONF_CAPACITY_PRICE: 53.55}
+    result = await configure(hass, result["flow_id"], {})
+    assert saved(both_entry, ELEC_EAN) == without_prices(
+        ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "typed", "unit", "stored"),
     [
         (
-            costs("fixed", **{CONF_GAS_PRICE: 1.25}),
+            "fixed",
+            {CONF_GAS_PRICE: 1.25},
             None,
             {CONF_PRICE_SOURCE: "fixed", CONF_GAS_PRICE: 1.25, CONF_GAS_PRICE_UNIT: "m³"},
         ),
         (
-            costs("fixed", **{CONF_GAS_PRICE: 0.11, CONF_GAS_PRICE_UNIT: "kWh"}),
+            "fixed",
+            {CONF_GAS_PRICE: 0.11, CONF_GAS_PRICE_UNIT: "kWh"},
             None,
             {CONF_PRICE_SOURCE: "fixed", CONF_GAS_PRICE: 0.11, CONF_GAS_PRICE_UNIT: "kWh"},
         ),
-        # The entity's unit decides the gas register it prices, whatever the unit field.
+        # The entity's unit decides the gas register it prices.
         (
-            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_GAS_PRICE_UNIT: "kWh"}),
+            "entity",
+            {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 1.2},
             "EUR/m³",
             {
                 CONF_PRICE_SOURCE: "entity",
                 CONF_PRICE_ENTITY: PRICE_ENTITY,
                 CONF_OFFTAKE_FACTOR: 1,
                 CONF_OFFTAKE_OFFSET: 0,
+                CONF_FALLBACK_GAS: 1.2,
                 CONF_GAS_PRICE_UNIT: "m³",
             },
         ),
         (
-            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.004}),
+            "entity",
+            {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_OFFTAKE_OFFSET: 0.004, CONF_FALLBACK_GAS: 0.1},
             "EUR/MWh",
             {
                 CONF_PRICE_SOURCE: "entity",
                 CONF_PRICE_ENTITY: PRICE_ENTITY,
                 CONF_OFFTAKE_FACTOR: 1,
                 CONF_OFFTAKE_OFFSET: 0.004,
+                CONF_FALLBACK_GAS: 0.1,
                 CONF_GAS_PRICE_UNIT: "kWh",
             },
         ),
         (
-            costs("entity", **{CONF_PRICE_ENTITY: PRICE_ENTITY}),
+            "entity",
+            {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 1.2},
             "c€/m³",
             {
                 CONF_PRICE_SOURCE: "entity",
                 CONF_PRICE_ENTITY: PRICE_ENTITY,
                 CONF_OFFTAKE_FACTOR: 1,
                 CONF_OFFTAKE_OFFSET: 0,
+                CONF_FALLBACK_GAS: 1.2,
                 CONF_GAS_PRICE_UNIT: "m³",
             },
         ),
@@ -1090,17 +1434,18 @@ async def test_price_gas_saved(  # noqa: PLR0917
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
     both_entry: MockConfigEntry,
+    source: str,
     typed: dict[str, Any],
     unit: str | None,
     stored: dict[str, Any],
 ) -> None:
-    """A gas meter's price: fixed per m³ or kWh, or an entity per m³, kWh or MWh; no
-    electricity keys, no capacity tariff."""
+    """A gas meter's price: fixed per m³ or kWh, or an entity per m³, kWh or MWh with its
+    fallback; no electricity keys, no capacity tariff."""
     if unit is not None:
-        hass.states.async_set(PRICE_ENTITY, "0.9", {"unit_of_measurement": unit})
+        price_sensor(hass, unit, "0.9", **MEASURED)
     await set_up(hass, both_entry)
-    result = await meter_settings(hass, both_entry, GAS_EAN)
-    result = await configure(hass, result["flow_id"], price_input(GAS_SERIAL, typed))
+    result = await price_form(hass, both_entry, GAS_EAN, source)
+    result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "reconfigure_successful"
     assert saved(both_entry, GAS_EAN) == {
         **without_prices(GAS_EAN, GAS_SERIAL, MeterType.GAS),

@@ -81,7 +81,7 @@ def _peak_events(hass: HomeAssistant, entity_id: str) -> list[dict[str, Any]]:
 
 
 def _event_id(ean: str) -> str:
-    return f"event.electricity_meter_{ean[-4:]}_monthly_peak"
+    return f"event.electricity_meter_{ean[-4:]}_new_monthly_peak"
 
 
 # ---------------------------------------------------------------------------------- migration
@@ -277,6 +277,10 @@ async def test_raising_history_imports_the_older_days(
             (entry.entry_id, "meter"),
             context={"source": "reconfigure", "subentry_id": subentry_id(ELEC_EAN)},
         )
+        # The settings open as a menu: the meter's own settings.
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"next_step_id": "meter"}
+        )
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"],
             {"meter_serial": ELEC[1], "history_days": 120},
@@ -296,6 +300,9 @@ async def test_raising_history_imports_the_older_days(
         result = await hass.config_entries.subentries.async_init(
             (entry.entry_id, "meter"),
             context={"source": "reconfigure", "subentry_id": subentry_id(ELEC_EAN)},
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"next_step_id": "meter"}
         )
         await hass.config_entries.subentries.async_configure(
             result["flow_id"], {"meter_serial": ELEC[1], "history_days": 10}
