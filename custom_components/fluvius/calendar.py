@@ -49,7 +49,7 @@ def peak_event(peak: MonthlyPeak) -> CalendarEvent:
         end=dt_util.as_local(peak.end),
         summary=f"Monthly peak {peak.power_kw:.2f} kW",
         description=(
-            f"Highest quarter-hour offtake of {month}: {peak.power_kw:.3f} kW "
+            f"Highest quarter-hour consumption of {month}: {peak.power_kw:.3f} kW "
             "(counts towards the capacity tariff)."
         ),
         uid=f"monthly_peak_{month}",

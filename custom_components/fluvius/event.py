@@ -1,4 +1,4 @@
-"""Monthly peak event: fires `new_peak` when the capacity-tariff peak rises.
+"""The "New monthly peak" event: fires `new_peak` when the capacity-tariff peak rises.
 
 The peak found when the entity is first added (a new meter, or one added again) is the
 baseline and is not announced; restarts and reloads never announce a peak already
@@ -31,6 +31,8 @@ from .snapshot import FluviusData
 PARALLEL_UPDATES = 0
 
 EVENT_NEW_PEAK = "new_peak"
+# The translation key stays "monthly_peak" (registry entries keep it); the name is "New monthly
+# peak", distinct from the Monthly peak sensor.
 DESCRIPTION = EventEntityDescription(
     key="monthly_peak_event", translation_key="monthly_peak", event_types=[EVENT_NEW_PEAK]
 )

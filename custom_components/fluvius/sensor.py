@@ -1,10 +1,11 @@
-"""Sensors of the Fluvius integration: day values, monthly peak, capacity cost, data freshness."""
+"""Sensors of the Fluvius integration: day values and their measurement day, monthly peak,
+capacity cost, data freshness."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -46,17 +47,28 @@ INJECTION = (Register.INJECTION_HIGH, Register.INJECTION_LOW, Register.INJECTION
 class FluviusSensorEntityDescription(SensorEntityDescription):
     """Describes one Fluvius sensor."""
 
-    value_fn: Callable[[FluviusData], float | datetime | None]
+    value_fn: Callable[[FluviusData], float | date | datetime | None]
     attrs_fn: Callable[[FluviusData], Mapping[str, Any] | None] = lambda _: None
     # Created only when the meter reports this register (None: always created).
     register: Register | None = None
 
 
 def _day_attrs(data: FluviusData) -> Mapping[str, Any] | None:
-    """The measurement day the value belongs to."""
+    """The measurement day the value belongs to, and whether Fluvius validated its values
+    ("final"; provisional values may still be revised for a few days)."""
     if (day := data.latest_day) is None:
         return None
     return {"day": day.day.isoformat(), "final": day.final}
+
+
+def _measurement_day(data: FluviusData) -> date | None:
+    """The latest complete measurement day (gas: the gas day, 06:00 to 06:00, by its start)."""
+    return None if data.latest_day is None else data.latest_day.day
+
+
+def _validated_attrs(data: FluviusData) -> Mapping[str, Any] | None:
+    """Whether Fluvius validated that day's values (None: not known)."""
+    return None if data.latest_day is None else {"final": data.latest_day.final}
 
 
 def _register_value(register: Register) -> Callable[[FluviusData], float | None]:
@@ -118,13 +130,16 @@ def _capacity_cost_value(data: FluviusData, prices: PriceSettings) -> float | No
 
 
 def _capacity_cost_attrs(data: FluviusData, prices: PriceSettings) -> Mapping[str, Any] | None:
-    """What the cost is made of: the average, the yearly price and the months counted."""
+    """What the cost is made of (the average, the yearly price, the months counted) and the
+    cost over a year at this average: average kW × price per kW per year, to the cent."""
     tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
     if tariff is None:
         return None
+    price = prices.capacity_price
     return {
         "average_kw": tariff.average_kw,
-        "price_per_kw_year": prices.capacity_price,
+        "price_per_kw_year": price,
+        "cost_per_year": None if price is None else round(tariff.average_kw * price, 2),
         "months": tariff.months,
     }
 
@@ -144,6 +159,16 @@ def _day_energy(key: str, register: Register) -> FluviusSensorEntityDescription:
         register=register,
     )
 
+
+# The day the day sensors' values belong to, shown on the device page (their "day" attribute
+# is visible only in the entity's details): a date, and whether Fluvius validated it.
+MEASUREMENT_DAY = FluviusSensorEntityDescription(
+    key="measurement_day",
+    translation_key="measurement_day",
+    device_class=SensorDeviceClass.DATE,
+    value_fn=_measurement_day,
+    attrs_fn=_validated_attrs,
+)
 
 NEWEST_DATA = FluviusSensorEntityDescription(
     key="newest_data",
@@ -170,6 +195,7 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         value_fn=_net_usage,
         attrs_fn=_day_attrs,
     ),
+    MEASUREMENT_DAY,
     FluviusSensorEntityDescription(
         key="monthly_peak",
         translation_key="monthly_peak",
@@ -256,6 +282,7 @@ GAS_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         value_fn=_register_value(Register.GAS_ENERGY),
         attrs_fn=_day_attrs,
     ),
+    MEASUREMENT_DAY,
     NEWEST_DATA,
 )
 
@@ -319,7 +346,7 @@ class FluviusSensor(FluviusEntity, SensorEntity):
     entity_description: FluviusSensorEntityDescription
 
     @property
-    def native_value(self) -> float | datetime | None:
+    def native_value(self) -> float | date | datetime | None:
         """The latest value (None while the meter has never been reached)."""
         data: FluviusData | None = self.coordinator.data
         return None if data is None else self.entity_description.value_fn(data)
@@ -370,6 +397,12 @@ class BackfillProgressSensor(FluviusEntity, SensorEntity):
     def native_value(self) -> float:
         """Percent of the history horizon imported."""
         return self.coordinator.backfill.progress
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """What runs: the import, the re-import of daily totals at a finer resolution, or
+        the re-cost after new prices (the percentage stays the import's)."""
+        return {"activity": self.coordinator.backfill.activity or "idle"}
 
     @property
     def available(self) -> bool:

@@ -36,18 +36,20 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api.models import Interval, MeterType, Reading, Register, Resolution, ValueStatus
-from .const import DOMAIN
-from .costs import MeterCosts, cost_metadata
+from .const import DOMAIN, PRICE_SOURCE_ENTITY
+from .costs import MeterCosts, cost_metadata, unpriced_ranges
 from .days import DayTotals, day_bounds, day_of
+from .prices import async_history_start
 from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
+from .recorded import EPOCH, first_hour
 
 _LOGGER = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
 # Where to look for the running sum before a batch: a month first, then all history.
 _BASELINE_LOOKBACK = timedelta(days=32)
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 REGISTERS: dict[MeterType, tuple[Register, ...]] = {
     MeterType.ELECTRICITY: (
@@ -60,14 +62,14 @@ REGISTERS: dict[MeterType, tuple[Register, ...]] = {
     ),
     MeterType.GAS: (Register.GAS_VOLUME, Register.GAS_ENERGY),
 }
-# The same words as the matching sensor's English name (strings.json), short enough for
-# the Energy dashboard's pickers and legend.
+# The same words as the matching sensor's English name (strings.json): the words of a Fluvius
+# bill (the statistic IDs keep high/low).
 _NAMES = {
-    Register.CONSUMPTION_HIGH: "Consumption high",
-    Register.CONSUMPTION_LOW: "Consumption low",
+    Register.CONSUMPTION_HIGH: "Consumption day tariff",
+    Register.CONSUMPTION_LOW: "Consumption night tariff",
     Register.CONSUMPTION_SINGLE: "Consumption",
-    Register.INJECTION_HIGH: "Injection high",
-    Register.INJECTION_LOW: "Injection low",
+    Register.INJECTION_HIGH: "Injection day tariff",
+    Register.INJECTION_LOW: "Injection night tariff",
     Register.INJECTION_SINGLE: "Injection",
     Register.GAS_VOLUME: "Gas volume",
     Register.GAS_ENERGY: "Gas energy",
@@ -188,6 +190,11 @@ class FluviusStatistics:
         return [*self.energy_ids, *self.cost_ids]
 
     @property
+    def unpriced(self) -> list[datetime]:
+        """The quarter-hours imported without a price (none before the store is read)."""
+        return self._store.unpriced if self._store is not None else []
+
+    @property
     def costs(self) -> MeterCosts:
         """The meter's cost series and their report."""
         return self._costs
@@ -209,7 +216,7 @@ class FluviusStatistics:
         """Start of the oldest imported hour, or None before the first import."""
         recorder = get_instance(self._hass)
         await recorder.async_block_till_done()
-        return await recorder.async_add_executor_job(_first_hour, self._hass, self.energy_ids)
+        return await recorder.async_add_executor_job(first_hour, self._hass, self.energy_ids)
 
     async def async_import(self, intervals: list[Interval]) -> ImportResult:
         """Book intervals into hourly statistics (energy, and cost where priced); returns
@@ -229,9 +236,12 @@ class FluviusStatistics:
             (statistic_metadata(self._ean, self._label, register), series)
             for register, series in present.items()
         ]
-        batch += self._cost_batch(await self._costs.async_series(intervals))
+        costs = await self._costs.async_costs(intervals)
+        batch += self._cost_batch(costs.series)
         result = ImportResult(first_hour=first, last_hour=last)
         result.rows = await self._async_write(batch)
+        if self._store is not None and self._costs.enabled:
+            self._store.mark_costed(costs.covered, costs.unpriced)
         _LOGGER.debug(
             "Imported %d statistic rows from %s to %s", result.rows, first.isoformat(), last
         )
@@ -289,18 +299,44 @@ class FluviusStatistics:
         last = await self.async_last_hour()
         recorder = get_instance(self._hass)
         recorder.async_clear_statistics(self.cost_ids)
+        self._store.clear_unpriced()
         if self._costs.enabled and first is not None and last is not None:
             _LOGGER.info("Fluvius: re-costing %s from %s", self._label, first.date())
-            start = first
-            while start <= last:
-                end = min(start + _BASELINE_LOOKBACK, last + HOUR)
-                intervals = await self._history(start, end)
-                await self._async_write(self._cost_batch(await self._costs.async_series(intervals)))
-                start = end
+            await self._async_cost(first, last + HOUR)
             self._costs.report.recosted = dt_util.utcnow().isoformat()
+        self._costs.summarise_unpriced(self._store.unpriced)
         self._store.costed_with = signature
         await self._store.async_save()
         return True
+
+    async def _async_cost(self, start: datetime, end: datetime) -> None:
+        """Write the cost rows of [start, end) from the history, a month at a time, and
+        remember which quarter-hours stayed without a price."""
+        assert self._store is not None
+        while start < end:
+            chunk_end = min(start + _BASELINE_LOOKBACK, end)
+            costs = await self._costs.async_costs(await self._history(start, chunk_end))
+            await self._async_write(self._cost_batch(costs.series))
+            self._store.mark_costed(costs.covered, costs.unpriced)
+            start = chunk_end
+
+    async def async_price_unpriced(self) -> int:
+        """Cost the hours imported without a price where the price source now has one (a
+        sensor that was unavailable, whose statistics came later); returns how many
+        quarter-hours are still without a price."""
+        if self._store is None or not self._costs.enabled:
+            return 0
+        await self._store.async_load()
+        ranges = unpriced_ranges(self._store.unpriced)
+        settings = self._costs.settings
+        if ranges and settings.source == PRICE_SOURCE_ENTITY and settings.entity_id:
+            # Nothing before the entity's recorded history can be priced by it.
+            since = await async_history_start(self._hass, settings.entity_id)
+            ranges = [] if since is None else [(max(a, since), b) for a, b in ranges if b > since]
+        for first, last in ranges:
+            await self._async_cost(_floor_hour(first), _floor_hour(last - QUARTER) + HOUR)
+        self._costs.summarise_unpriced(self._store.unpriced)
+        return len(self._store.unpriced)
 
     async def _history(self, start: datetime, end: datetime) -> list[Interval]:
         """Intervals of [start, end): the kept ones, else hours from the energy statistics."""
@@ -368,7 +404,7 @@ def _read_stored(
     """The running sum just before `first`, and the stored changes from `first` on."""
     baselines: dict[str, float] = {}
     missing = set(ids)
-    for start in (first - _BASELINE_LOOKBACK, _EPOCH):
+    for start in (first - _BASELINE_LOOKBACK, EPOCH):
         if not missing:
             break
         found = statistics_during_period(hass, start, first, missing, "hour", None, {"sum"})
@@ -385,18 +421,3 @@ def _read_stored(
         for stat_id, rows in found.items()
     }
     return baselines, stored
-
-
-def _first_hour(hass: HomeAssistant, ids: list[str]) -> datetime | None:
-    """The oldest hour stored for any of the statistics: the oldest month first (one row per
-    statistic and month), then the hours of that month."""
-    months = statistics_during_period(hass, _EPOCH, None, set(ids), "month", None, {"state"})
-    starts = [rows[0]["start"] for rows in months.values() if rows]
-    if not starts:
-        return None
-    month = datetime.fromtimestamp(min(starts), UTC)
-    hours = statistics_during_period(
-        hass, month, month + _BASELINE_LOOKBACK, set(ids), "hour", None, {"state"}
-    )
-    firsts = [rows[0]["start"] for rows in hours.values() if rows]
-    return datetime.fromtimestamp(min(firsts), UTC) if firsts else month

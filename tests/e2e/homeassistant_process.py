@@ -20,6 +20,9 @@ The process starts clean, with no repair issue and no integration that needs the
   outside a container (the deprecated Core method); `scripts/setup`'s Debian root is a
   container and says so (/run/.containerenv, see scripts/setup). A native `.venv` is a Core
   installation and gets that issue.
+- Log: camera and TTS are always set up (base platforms) and log an ERROR each without
+  libturbojpeg and the ffmpeg binary, which nothing here uses; the logger filters exactly
+  those messages (see CONFIGURATION_YAML), so a start logs no ERROR.
 
 FLUVIUS_HA_PYTHON names the interpreter that runs Home Assistant (default: this one);
 `scripts/test` points it at the newest-Home-Assistant environment for a second browser run.
@@ -64,6 +67,17 @@ logger:
   default: warning
   logs:
     custom_components.fluvius: debug
+  # Home Assistant always sets up camera and TTS (base platforms, whatever this file says),
+  # and TTS needs ffmpeg: without the ffmpeg binary and libturbojpeg (not installed here;
+  # nothing in this instance uses them) each start would log these two ERRORs. Only they are
+  # filtered out; every other message of these loggers still shows.
+  filters:
+    haffmpeg.core:
+      - '^FFmpeg fails \\[Errno 2\\] No such file or directory'
+    haffmpeg.tools:
+      - '^Error starting FFmpeg\\.$'
+    homeassistant.components.camera.img_util:
+      - '^Error loading libturbojpeg;'
 
 # No http: (deprecated). The address and port go to .storage/http, written at each start.
 """

@@ -2,9 +2,12 @@
 
 One walk through what a household does: log in, add the Fluvius account with its electricity
 meter (first with a mistyped EAN), add the gas meter with "Add meter" (no password asked), look
-at both devices' pages, set fixed prices in the electricity meter's settings, put the imported
-energy and cost statistics on the Energy dashboard and read a past day there, energy and cost.
-Every value shown is compared with the simulator's ground truth.
+at both devices' pages, set fixed prices in the electricity meter's settings (a menu, then the
+price source, then a form with only that source's fields), put the imported energy and cost
+statistics on the Energy dashboard and read a past day there, energy and cost; then switch the
+meter to a price entity with no history (a template sensor), its fallback prices pre-filled from
+the fixed prices, and read the same day's costs again. Every value shown is compared with the
+simulator's ground truth.
 
 Screenshots of each step land in artifacts/e2e/ (and the key ones in docs/screenshots/), the
 Home Assistant log in artifacts/e2e/homeassistant.log. Chromium comes from the system (never
@@ -15,10 +18,10 @@ skips, except under CI=true, where it fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 import json
 import os
 from pathlib import Path
@@ -63,6 +66,11 @@ DOC_STEPS = {
     "login",
     "invalid-ean",
     "add-meter",
+    "meter-settings",
+    "price-source",
+    "fixed-prices",
+    "price-entity",
+    "price-entity-confirm",
     "device-page",
     "gas-device-page",
     "energy-config",
@@ -74,6 +82,8 @@ VIEWPORT = {"width": 1280, "height": 800}
 # Wider and taller for the screenshot of the dashboard's costs: at 1280 x 800 the "Totals"
 # card is below the fold and its cost column scrolled out of the card.
 COST_VIEWPORT = {"width": 1440, "height": 1100}
+# Taller still for the screenshot of the price entity form, all its fields in view.
+FORM_VIEWPORT = {"width": 1280, "height": 1250}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -100,8 +110,9 @@ STRINGS = json.loads((REPO / "custom_components" / "fluvius" / "strings.json").r
 REGISTERS = ("consumption_high", "consumption_low", "injection_high", "injection_low")
 GAS_REGISTERS = {"gas_volume": "m³", "gas_energy": "kWh"}
 ENTITY_NAMES = {key: STRINGS["entity"]["sensor"][key]["name"] for key in REGISTERS}
-# The start of the statistics' names: the sensor's name, then the meter ("Consumption high
-# (Fluvius electricity …3456)").
+MEASUREMENT_DAY = STRINGS["entity"]["sensor"]["measurement_day"]["name"]
+# The start of the statistics' names: the sensor's name, then the meter ("Consumption day
+# tariff (Fluvius electricity …3456)").
 STATISTIC_SUFFIX = {key: f"{ENTITY_NAMES[key]} (Fluvius" for key in REGISTERS}
 # Fixed prices set in the electricity meter's settings (EUR/kWh; injection: what is paid).
 PRICES = {
@@ -111,10 +122,29 @@ PRICES = {
     "injection_low": 0.0387,
 }
 # Consumption is priced by a cost statistic, injection by a compensation statistic:
-# "fluvius:<ean>_consumption_high_cost", "Consumption high cost (Fluvius electricity …3456)".
+# "fluvius:<ean>_consumption_high_cost", "Consumption day tariff cost (Fluvius electricity …").
 COST_KIND = {key: "compensation" if key.startswith("injection") else "cost" for key in REGISTERS}
 COST_SUFFIX = {key: f"{ENTITY_NAMES[key]} {COST_KIND[key]} (Fluvius" for key in REGISTERS}
-METER_SETTINGS = STRINGS["config_subentries"]["meter"]["step"]["reconfigure"]
+# The steps of a meter's settings (⚙): a menu, the price source, each source's form.
+SETTINGS = STRINGS["config_subentries"]["meter"]["step"]
+SOURCES = STRINGS["selector"]["price_source"]["options"]
+# A dynamic contract's price sensor, in the test's configuration: it has no history before this
+# Home Assistant started (like a Nord Pool sensor added today) and no state class.
+PRICE_ENTITY_NAME = "Electricity price"
+TEMPLATE_YAML = """
+template:
+  - sensor:
+      - name: "Electricity price"
+        unique_id: fluvius_e2e_electricity_price
+        unit_of_measurement: "EUR/kWh"
+        state: "0.25"
+"""
+# Switching to the price entity pre-fills its fallback prices from the fixed prices (the day
+# tariff's); every past quarter-hour (before the entity existed) is then costed at them.
+FALLBACKS = {"offtake": PRICES["consumption_high"], "injection": PRICES["injection_high"]}
+FALLBACK_PRICES = {
+    key: FALLBACKS["injection" if key.startswith("injection") else "offtake"] for key in REGISTERS
+}
 
 
 def _ci() -> bool:
@@ -231,6 +261,8 @@ async def stack(socket_enabled, tmp_path: Path) -> AsyncIterator[Stack]:
     try:
         config_dir = tmp_path / "config"
         prepare_config(config_dir, lean=True)
+        yaml = config_dir / "configuration.yaml"
+        yaml.write_text(yaml.read_text() + TEMPLATE_YAML)
         ha = await start_homeassistant(
             config_dir, port=_free_port(), portal_url=sim.portal_url, log_file=log_file
         )
@@ -400,6 +432,8 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     for key in REGISTERS:
         row = page.locator("hui-generic-entity-row").filter(has_text=ENTITY_NAMES[key])
         await expect(row).to_contain_text(_value_pattern(expected[key], 3, "kWh"))
+    row = page.locator("hui-generic-entity-row").filter(has_text=MEASUREMENT_DAY)
+    await expect(row).to_contain_text(day.isoformat())  # the day the values belong to
     await shots.take(page, "device-page")
     # The same through the REST API.
     for key in REGISTERS:
@@ -421,6 +455,8 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
         state = await stack.rest(f"/api/states/{gas_entities[key]}")
         assert float(state["state"]) == gas_expected[key], (key, state)
         assert state["attributes"]["day"] == gas_day.isoformat()
+    row = page.locator("hui-generic-entity-row").filter(has_text=MEASUREMENT_DAY)
+    await expect(row).to_contain_text(gas_day.isoformat())  # the gas day, by its start
     await shots.take(page, "gas-device-page")
     print(f"newest published gas day {gas_day}: truth {gas_expected}")
 
@@ -428,8 +464,9 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     changes = await _statistics_changes(stack, *truth.day_bounds(day))
     assert changes == expected, (changes, expected)
 
-    # 7. The electricity meter's settings (⚙ of the meter): fixed prices. Saving reloads the
-    #    account, which re-costs the imported history into cost statistics.
+    # 7. The electricity meter's settings (⚙ of the meter: a menu) → Energy costs → Fixed
+    #    prices: a form with the four fixed prices only. Saving re-costs the imported history
+    #    into cost statistics.
     await _set_fixed_prices(page, url, shots)
     # That day's cost, from the simulator's quarter-hours and the prices entered.
     costs = _expected_costs(truth, day, as_of)
@@ -489,6 +526,29 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     await page.wait_for_timeout(1500)  # the cards' new layout, and the chart's animation
     await shots.take(page, "energy-cost-dashboard")
 
+    # 10. Switch the meter to a price entity with no history (the template sensor, created when
+    #     this Home Assistant started): its fallback prices come pre-filled from the fixed
+    #     prices; without them, a confirmation names the days that would have no cost. With
+    #     them, the past keeps its costs: the same day, every quarter-hour at the fallbacks.
+    await page.set_viewport_size(VIEWPORT)
+    await _switch_to_price_entity(stack, page, url, shots)
+    costs = _expected_costs(truth, day, as_of, FALLBACK_PRICES)
+    cost_changes = await _cost_changes(
+        stack, *truth.day_bounds(day), costs, progress_entity=progress, settle=False
+    )
+    print(f"day {day} costs at the fallback prices: truth {costs}, statistics {cost_changes}")
+    for key in REGISTERS:
+        assert abs(cost_changes[key] - costs[key]) <= 1e-6, (key, cost_changes, costs)
+    await page.set_viewport_size(COST_VIEWPORT)
+    await page.goto(f"{url}/energy")
+    for _ in range((today - day).days):
+        await page.get_by_role("button", name="Previous").click()
+    await expect(selector).to_contain_text(f"{day:%b} {day.day}")
+    await _check_energy_dashboard(page, expected, costs)
+    await page.mouse.move(0, COST_VIEWPORT["height"] - 1)
+    await page.wait_for_timeout(1500)
+    await shots.take(page, "energy-cost-dashboard-fallback")
+
 
 async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
     """Open the first empty statistic picker of the dialog and choose a Fluvius statistic."""
@@ -510,39 +570,164 @@ async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
     await expect(search).to_be_hidden()
 
 
-async def _set_fixed_prices(page: Any, url: str, shots: Screenshots) -> None:
-    """The electricity meter's settings (its ⚙ on the integration page): fixed prices."""
+async def _open_price_form(page: Any, url: str, shots: Screenshots, source: str) -> None:
+    """The electricity meter's ⚙ (a menu) → Energy costs → the price source → its form.
+    The screenshots of the menu and the source are taken on the way to fixed prices."""
     from playwright.async_api import expect
 
+    shoot = source == "fixed"
     await page.goto(f"{url}/config/integrations/integration/fluvius")
     meter = page.locator("ha-config-sub-entry-row").filter(has_text="Electricity meter")
     await meter.get_by_role("button", name="Configure").click()
-    costs = METER_SETTINGS["sections"]["costs"]
-    heading = page.get_by_text(costs["name"], exact=True)
-    await expect(heading).to_be_visible()
-    fixed = page.get_by_role("radio", name=STRINGS["selector"]["price_source"]["options"]["fixed"])
-    # The section opens expanded, its content a moment after its heading; should a
-    # frontend start it collapsed, open it (a click too early would close it instead).
-    try:
-        await expect(fixed).to_be_visible(timeout=5_000)
-    except AssertionError:
-        await heading.click()
-    await fixed.check()
-    for key, price in PRICES.items():
-        # Number fields have no name attribute: find each by its label.
-        field = page.locator("ha-selector-number").filter(has_text=costs["data"][f"price_{key}"])
-        await field.locator("input").fill(str(price))
-    await expect(fixed).to_be_checked()
-    await fixed.evaluate("(el) => el.scrollIntoView({block: 'start'})")  # and the prices
-    await page.wait_for_timeout(500)  # the scroll
-    await shots.take(page, "meter-prices")
+    menu = SETTINGS["reconfigure"]["menu_options"]
+    costs = page.get_by_text(menu["costs"], exact=True)
+    await expect(costs).to_be_visible()
+    for option in menu.values():
+        await expect(page.get_by_text(option, exact=True)).to_be_visible()
+    if shoot:
+        await shots.take(page, "meter-settings")
+    await costs.click()
+    choice = page.get_by_role("radio", name=SOURCES[source])
+    await expect(choice).to_be_visible()
+    await choice.check()
+    await expect(choice).to_be_checked()
+    if shoot:
+        await shots.take(page, "price-source")
     await page.get_by_role("button", name="Submit").click()
+
+
+def _number_field(page: Any, label: str) -> Any:
+    """A number field of the dialog, by its label (number fields have no name attribute)."""
+    return page.locator("ha-selector-number").filter(has_text=label).locator("input")
+
+
+async def _close_success(page: Any) -> None:
+    """The flow's "successful" dialog, closed."""
+    from playwright.async_api import expect
+
     done = page.get_by_text(re.compile(r"re-?configuration was successful", re.IGNORECASE))
     await expect(done).to_be_visible()
     # The dialog's text button (its ✕ is a "Close" button too, without text).
     close = page.locator("ha-button").filter(has_text=re.compile(r"^\s*Close\s*$"))
     await close.click()
     await expect(done).to_be_hidden()
+
+
+async def _set_fixed_prices(page: Any, url: str, shots: Screenshots) -> None:
+    """The electricity meter's settings: fixed prices, in a form of fixed prices only."""
+    from playwright.async_api import expect
+
+    await _open_price_form(page, url, shots, "fixed")
+    labels = SETTINGS["costs_fixed"]["data"]
+    await expect(page.get_by_text(labels["price_consumption_high"], exact=True)).to_be_visible()
+    # Only the fixed prices: no entity picker, no formula, no fallback price.
+    await expect(page.locator("ha-selector-number")).to_have_count(len(PRICES))
+    await expect(page.locator("ha-selector-entity")).to_have_count(0)
+    for label in SETTINGS["costs_entity"]["data"].values():
+        await expect(page.get_by_text(label, exact=True)).to_have_count(0)
+    for key, price in PRICES.items():
+        await _number_field(page, labels[f"price_{key}"]).fill(str(price))
+    await page.wait_for_timeout(300)  # the last field's value in the form
+    await shots.take(page, "fixed-prices")
+    await page.get_by_role("button", name="Submit").click()
+    await _close_success(page)
+
+
+async def _pick_entity(page: Any, name: str) -> None:
+    """Choose an entity in the dialog's entity picker (it offers price sensors only)."""
+    from playwright.async_api import expect
+
+    picker = page.locator("ha-selector-entity")
+    field = picker.locator("ha-combo-box-item").first  # "Select an entity"
+    # The list's items are combo box items too; the field does not show the name yet.
+    item = page.locator("ha-combo-box-item").filter(has_text=name)
+    for attempt in range(4):  # a click while the dialog settles opens nothing
+        await field.click()
+        try:
+            await expect(item.first).to_be_visible(timeout=TIMEOUT_MS // 4)
+            break
+        except AssertionError:
+            if attempt == 3:
+                raise
+    await item.first.click()
+    await expect(picker).to_contain_text(name)
+
+
+async def _imported_days(stack: Stack) -> tuple[date, date]:
+    """The first and last day of the electricity meter's imported energy statistics."""
+    rows = await stack.ws(
+        {
+            "type": "recorder/statistics_during_period",
+            "start_time": "2000-01-01T00:00:00+00:00",
+            "statistic_ids": [f"fluvius:{ELEC_EAN}_{key}" for key in REGISTERS],
+            "period": "day",
+            "types": ["change"],
+        }
+    )
+    starts = [row["start"] for series in rows.values() for row in series]
+    assert starts, rows
+    first, last = (
+        datetime.fromtimestamp(ms / 1000, BRUSSELS).date() for ms in (min(starts), max(starts))
+    )
+    return first, last
+
+
+async def _switch_to_price_entity(stack: Stack, page: Any, url: str, shots: Screenshots) -> None:
+    """The electricity meter's settings: the template price sensor, with the fallback prices
+    pre-filled from the fixed prices. Emptied first, the confirmation names the days that
+    would have no cost (and that the sensor keeps no long-term statistics); back in the form
+    (as typed) they are entered again, and the remaining warning is confirmed."""
+    from playwright.async_api import expect
+
+    await _open_price_form(page, url, shots, "entity")
+    labels = SETTINGS["costs_entity"]["data"]
+    fallbacks = {d: _number_field(page, labels[f"fallback_{d}"]) for d in FALLBACKS}
+    await expect(fallbacks["offtake"]).to_be_visible()
+    # Only the entity's fields: no fixed price.
+    for label in SETTINGS["costs_fixed"]["data"].values():
+        await expect(page.get_by_text(label, exact=True)).to_have_count(0)
+    for direction, price in FALLBACKS.items():
+        assert float(await fallbacks[direction].input_value()) == price, direction
+    await _pick_entity(page, PRICE_ENTITY_NAME)
+    # Taller, for the whole form in the screenshot (fallback prices at the bottom).
+    await page.set_viewport_size(FORM_VIEWPORT)
+    await page.mouse.move(0, FORM_VIEWPORT["height"] - 1)
+    await page.wait_for_timeout(500)  # the dialog's new size
+    await shots.take(page, "price-entity")
+    await page.set_viewport_size(VIEWPORT)
+
+    for field in fallbacks.values():
+        await field.fill("")
+    await page.get_by_role("button", name="Submit").click()
+    both = SETTINGS["entity_unpriced_no_state_class"]
+    await expect(page.get_by_text(both["title"], exact=True)).to_be_visible()
+    days_text = page.get_by_text(re.compile(r"\d+ days, from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d"))
+    found = re.search(
+        r"(\d+) days, from (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", await days_text.inner_text()
+    )
+    assert found, await days_text.inner_text()
+    first, last = await _imported_days(stack)
+    shown = (int(found[1]), date.fromisoformat(found[2]), date.fromisoformat(found[3]))
+    assert shown == ((last - first).days + 1, first, last), (shown, first, last)
+    await expect(page.get_by_text("has no state class", exact=False).first).to_be_visible()
+    print(f"confirmation: {shown[0]} days without cost, {first} to {last}")
+    await shots.take(page, "price-entity-confirm")
+
+    # Back to the form: as typed (the entity chosen, the fallbacks empty).
+    await page.get_by_text(both["menu_options"]["costs_entity"], exact=True).click()
+    await expect(fallbacks["offtake"]).to_be_visible()
+    await expect(page.locator("ha-selector-entity")).to_contain_text(PRICE_ENTITY_NAME)
+    for field in fallbacks.values():
+        assert await field.input_value() == ""
+    for direction, price in FALLBACKS.items():
+        await fallbacks[direction].fill(str(price))
+    await page.wait_for_timeout(300)
+    await page.get_by_role("button", name="Submit").click()
+    no_class = SETTINGS["entity_no_state_class"]
+    await expect(page.get_by_text(no_class["title"], exact=True)).to_be_visible()
+    await shots.take(page, "price-entity-no-state-class")
+    await page.get_by_text(no_class["menu_options"]["costs_save"], exact=True).click()
+    await _close_success(page)
 
 
 async def _pick_cost_statistics(page: Any, tariff: str, shots: Screenshots) -> None:
@@ -587,12 +772,14 @@ def _cost_prefs(grid: list[dict[str, Any]]) -> dict[str, str]:
     return found
 
 
-def _expected_costs(truth: Any, day: Any, as_of: datetime) -> dict[str, float]:
+def _expected_costs(
+    truth: Any, day: Any, as_of: datetime, prices: Mapping[str, float] = PRICES
+) -> dict[str, float]:
     """A day's cost per register: each quarter-hour's energy (truth) times its price."""
     costs = dict.fromkeys(REGISTERS, 0.0)
     for values in truth.intervals(*truth.day_bounds(day), as_of=as_of).values():
         for key in REGISTERS:
-            costs[key] += values.get(key, 0.0) * PRICES[key]
+            costs[key] += values.get(key, 0.0) * prices[key]
     return costs
 
 
@@ -730,14 +917,15 @@ async def _cost_changes(
     *,
     progress_entity: str,
     timeout: float = 480,
+    settle: bool = True,
 ) -> dict[str, float]:
     """Each cost statistic's change over [start, end), once the re-costing wrote them all.
 
-    Saving the prices reloads the account, which then re-costs the whole history, oldest
-    first, in chunks (one may end inside the day): wait until the day's changes equal the
-    truth, or, to fail early, until they stopped moving after the History import sensor
-    reached 100 % again (it restarts from 0 with the reload; before the reload there are no
-    cost statistics at all).
+    Saving the prices re-costs the whole history, oldest first, in chunks (one may end inside
+    the day): wait until the day's changes equal the truth, or (``settle``), to fail early,
+    until they stopped moving after the History import sensor reached 100 % again (before
+    the first prices there are no cost statistics at all). Without ``settle`` (costs that
+    exist already and are re-costed), only the truth or the timeout ends the wait.
     """
     deadline = time.monotonic() + timeout
     previous: dict[str, float | None] = {}
@@ -760,7 +948,7 @@ async def _cost_changes(
         done = {key: value for key, value in changes.items() if value is not None}
         if len(done) == len(REGISTERS) and (
             all(abs(done[key] - expected[key]) <= 1e-6 for key in REGISTERS)
-            or (finished and changes == previous)
+            or (settle and finished and changes == previous)
         ):
             return done
         if time.monotonic() > deadline:

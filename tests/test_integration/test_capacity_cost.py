@@ -93,6 +93,11 @@ def assert_cost_matches(hass: HomeAssistant, sim: FluviusSimulator, ean: str = E
         sum(counted.values()) / len(counted), abs=5e-4
     )
     assert state.attributes["price_per_kw_year"] == PRICE
+    # The yearly projection at this average, to the cent (the average is rounded to 3
+    # decimals first: 0.0005 kW × the price at most).
+    yearly = state.attributes["cost_per_year"]
+    assert yearly == round(yearly, 2)
+    assert yearly == pytest.approx(cost * 12, abs=0.0005 * PRICE + 0.005)
 
 
 async def test_capacity_cost_equals_the_truth(
@@ -109,7 +114,9 @@ async def test_capacity_cost_equals_the_truth(
     assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "EUR"
     assert state.attributes[ATTR_DEVICE_CLASS] == "monetary"
     assert ATTR_STATE_CLASS not in state.attributes
-    assert state.attributes["friendly_name"] == f"Electricity meter …{ELEC_EAN[-4:]} Capacity cost"
+    assert state.attributes["friendly_name"] == (
+        f"Electricity meter …{ELEC_EAN[-4:]} Capacity cost per month"
+    )
     assert_cost_matches(hass, fluvius)
     # The demo meter has a year of data: 12 months counted, some of them under the floor
     # or not is the truth's business, but the floor must be applied where it applies.

@@ -691,6 +691,6 @@ async def test_meter_out_of_reach_at_setup_while_another_is_set_up(
     await tick(timedelta(hours=1))
     assert "Unexpected error" not in caplog.text
     assert_day_values_match(hass, fluvius, ELEC_EAN)
-    event = hass.states.get(f"event.electricity_meter_{ELEC_EAN[-4:]}_monthly_peak")
+    event = hass.states.get(f"event.electricity_meter_{ELEC_EAN[-4:]}_new_monthly_peak")
     assert event is not None
     assert event.state == "unknown"  # the first data is the baseline, not a new peak

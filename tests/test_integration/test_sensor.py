@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from homeassistant.components.sensor import ATTR_STATE_CLASS
@@ -23,7 +23,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.const import CONF_CAPACITY_PRICE, DOMAIN
 from tests.entries import coordinator
-from tests.simulator import FluviusSimulator
+from tests.simulator import FluviusSimulator, SimClock
+from tests.simulator.data import QUARTER_HOUR, VS_FINAL
 from tests.simulator.demo import (
     ELEC_EAN,
     ELEC_SERIAL,
@@ -45,6 +46,7 @@ ELECTRICITY_KEYS = {
     "injection_high",
     "injection_low",
     "net_usage",
+    "measurement_day",
     "monthly_peak",
     "capacity_tariff",
     "newest_data",
@@ -78,16 +80,39 @@ def newest_day(sim: FluviusSimulator, ean: str) -> date:
     return (local - timedelta(hours=local.hour, minutes=1)).date()
 
 
+def validated(sim: FluviusSimulator, ean: str, day: date, as_of: datetime) -> bool:
+    """Whether Fluvius serves the day as validated: every value of it final (`vs` 2)."""
+    truth = sim.truth(ean)
+    periods = truth.periods(*truth.day_bounds(day), QUARTER_HOUR, as_of=as_of)
+    assert periods
+    return all(period.status == VS_FINAL for period in periods)
+
+
+def assert_measurement_day(hass: HomeAssistant, sim: FluviusSimulator, ean: str) -> date:
+    """The Measurement day sensor shows the truth's last published day (gas: the gas day,
+    by its start date), and whether Fluvius validated it; returns that day."""
+    now = dt_util.utcnow()
+    day = sim.truth(ean).last_published_day(now)
+    assert newest_day(sim, ean) == day
+    state = state_of(hass, ean, "measurement_day")
+    assert state.state == day.isoformat()
+    assert state.attributes[ATTR_DEVICE_CLASS] == "date"
+    assert state.attributes["final"] is validated(sim, ean, day, now)
+    return day
+
+
 def assert_electricity_matches(hass: HomeAssistant, sim: FluviusSimulator, ean: str) -> None:
     """Every electricity sensor equals the truth of the newest day and current month."""
     now = dt_util.utcnow()
-    day = newest_day(sim, ean)
+    day = assert_measurement_day(hass, sim, ean)
+    final = validated(sim, ean, day, now)
     truth = sim.truth(ean).daily(day, as_of=now)
     assert truth is not None
     for key in ("consumption_high", "consumption_low", "injection_high", "injection_low"):
         state = state_of(hass, ean, key)
         assert float(state.state) == pytest.approx(truth[key], abs=1e-9), key
         assert state.attributes["day"] == day.isoformat()
+        assert state.attributes["final"] is final
     net = state_of(hass, ean, "net_usage")
     expected_net = (
         truth["consumption_high"]
@@ -121,6 +146,8 @@ async def test_electricity_sensors(
     """Day values, net usage, monthly peak and freshness equal the truth; metadata right."""
     await setup_entry(hass, elec_entry)
     assert_electricity_matches(hass, fluvius, ELEC_EAN)
+    # Fluvius publishes a day provisional: it may still revise it for two days.
+    assert state_of(hass, ELEC_EAN, "measurement_day").attributes["final"] is False
 
     entries = [
         e
@@ -154,6 +181,42 @@ async def test_electricity_sensors(
     assert device.name == f"Electricity meter …{ELEC_EAN[-4:]}"
 
 
+async def test_existing_entity_ids_are_kept(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    elec_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """An installation from before the names of the bill (Consumption high, Monthly peak
+    for the event...) keeps its entity IDs, so its automations keep working; the unique IDs
+    never changed, only the names shown are the new ones."""
+    suffix = ELEC_EAN[-4:]
+    old = {
+        ("sensor", "consumption_high"): ("consumption_high", "Consumption day tariff"),
+        ("sensor", "injection_low"): ("injection_low", "Injection night tariff"),
+        ("sensor", "net_usage"): ("net_usage", "Net consumption"),
+        ("event", "monthly_peak_event"): ("monthly_peak", "New monthly peak"),
+    }
+    for (domain, key), (object_id, _) in old.items():
+        entity_registry.async_get_or_create(
+            domain,
+            DOMAIN,
+            f"{ELEC_EAN}_{key}",
+            config_entry=elec_entry,
+            suggested_object_id=f"electricity_meter_{suffix}_{object_id}",
+        )
+    await setup_entry(hass, elec_entry)
+    for (domain, key), (object_id, name) in old.items():
+        entity_id = entity_registry.async_get_entity_id(domain, DOMAIN, f"{ELEC_EAN}_{key}")
+        assert entity_id == f"{domain}.electricity_meter_{suffix}_{object_id}"
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.attributes["friendly_name"] == f"Electricity meter …{suffix} {name}"
+    # A sensor that did not exist before gets its ID from its (new) name.
+    day_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{ELEC_EAN}_measurement_day")
+    assert day_id == f"sensor.electricity_meter_{suffix}_measurement_day"
+
+
 async def test_gas_sensors(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
@@ -164,7 +227,7 @@ async def test_gas_sensors(
     """Gas m³ and kWh equal the truth of the newest gas day."""
     await setup_entry(hass, gas_entry)
     now = dt_util.utcnow()
-    day = newest_day(fluvius, GAS_EAN)
+    day = assert_measurement_day(hass, fluvius, GAS_EAN)
     truth = fluvius.truth(GAS_EAN).daily(day, as_of=now)
     assert truth is not None
     volume = state_of(hass, GAS_EAN, "gas_volume")
@@ -172,6 +235,8 @@ async def test_gas_sensors(
     assert float(volume.state) == pytest.approx(truth["gas_volume"], abs=1e-9)
     assert float(energy.state) == pytest.approx(truth["gas_energy"], abs=1e-9)
     assert volume.attributes["day"] == energy.attributes["day"] == day.isoformat()
+    final = validated(fluvius, GAS_EAN, day, now)
+    assert volume.attributes["final"] is energy.attributes["final"] is final
     assert volume.attributes[ATTR_UNIT_OF_MEASUREMENT] == "m³"
     assert energy.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
     assert ATTR_STATE_CLASS not in volume.attributes
@@ -181,7 +246,8 @@ async def test_gas_sensors(
     entries = er.async_entries_for_config_entry(entity_registry, gas_entry.entry_id)
     # No peak event and no capacity tariff for gas.
     assert {e.unique_id for e in entries} == {
-        f"{GAS_EAN}_{k}" for k in ("gas_volume", "gas_energy", "newest_data", "backfill_progress")
+        f"{GAS_EAN}_{k}"
+        for k in ("gas_volume", "gas_energy", "measurement_day", "newest_data", "backfill_progress")
     }
     device = device_registry.async_get_device_by_identifier((DOMAIN, GAS_EAN), gas_entry.entry_id)
     assert device is not None
@@ -221,7 +287,7 @@ async def test_values_follow_new_days_and_revisions(
     for _ in range(4 * 24):
         await tick(timedelta(hours=1))
     assert_electricity_matches(hass, fluvius, ELEC_EAN)
-    gas_day = newest_day(fluvius, GAS_EAN)
+    gas_day = assert_measurement_day(hass, fluvius, GAS_EAN)
     gas_truth = fluvius.truth(GAS_EAN).daily(gas_day, as_of=dt_util.utcnow())
     assert gas_truth is not None
     assert float(state_of(hass, GAS_EAN, "gas_volume").state) == pytest.approx(
@@ -303,7 +369,7 @@ async def test_last_months_peak_until_the_month_has_one(
     entry = make_entry(hass, prices={CONF_CAPACITY_PRICE: CAPACITY_PRICE})
     await move_to(setup_at)
     await setup_entry(hass, entry)
-    event_id = f"event.electricity_meter_{ELEC_EAN[-4:]}_monthly_peak"
+    event_id = f"event.electricity_meter_{ELEC_EAN[-4:]}_new_monthly_peak"
     announced: list[tuple[datetime, str]] = []
 
     @callback
@@ -348,6 +414,35 @@ async def test_meter_without_data_yet(
     entry = make_entry(hass, RECENT_EAN, RECENT_SERIAL, email=OTHER_EMAIL, password=OTHER_PASSWORD)
     await setup_entry(hass, entry)
     assert coordinator(entry).data.latest_day is None
-    for key in ("consumption_high", "net_usage", "monthly_peak", "newest_data"):
+    for key in ("consumption_high", "net_usage", "measurement_day", "monthly_peak", "newest_data"):
         assert state_of(hass, RECENT_EAN, key).state == STATE_UNKNOWN
     assert "day" not in state_of(hass, RECENT_EAN, "net_usage").attributes
+
+
+class TestValidatedDay:
+    """A portal that serves every day validated at once (no revision period), so the newest
+    day, provisional on the default portal, shows as validated."""
+
+    @pytest.fixture
+    async def simulator(
+        self, socket_enabled: None, sim_clock: SimClock
+    ) -> AsyncIterator[FluviusSimulator]:
+        """The demo portal without its two days of provisional values."""
+        sim = FluviusSimulator.demo(clock=sim_clock, revision_days=0)
+        await sim.start()
+        try:
+            yield sim
+        finally:
+            await sim.stop()
+
+    async def test_newest_day_validated(
+        self, hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+    ) -> None:
+        """The measurement day, the day values and "Validated by Fluvius" equal the truth."""
+        await setup_entry(hass, both_entry)
+        now = dt_util.utcnow()
+        for ean in (ELEC_EAN, GAS_EAN):
+            day = assert_measurement_day(hass, fluvius, ean)
+            assert validated(fluvius, ean, day, now)  # the premise
+            assert state_of(hass, ean, "measurement_day").attributes["final"] is True
+        assert_electricity_matches(hass, fluvius, ELEC_EAN)

@@ -56,8 +56,11 @@ from .conftest import make_entry
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "fluvius"
 LANGUAGES = ("en", "nl", "fr")
-# The device page shows about this many characters of an entity name before cutting it off.
-MAX_NAME = 20
+# The device page cuts a name off where it meets the value. Measured in Chromium on Home
+# Assistant 2026.10 and 2026.11's device page at 1280 px (three columns, the narrowest cards):
+# next to a "9.726 kWh" value a name has 187 px; the longest names, "Pointe mensuelle moyenne"
+# and "Capaciteitskost per maand" (25 characters), take 168 px.
+MAX_NAME = 25
 
 METERS = {
     "electricity": (ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
@@ -109,7 +112,7 @@ async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 def _event_entity_id(ean: str) -> str:
-    return f"event.electricity_meter_{ean[-4:]}_monthly_peak"
+    return f"event.electricity_meter_{ean[-4:]}_new_monthly_peak"
 
 
 @pytest.mark.usefixtures("one_platform")

@@ -262,7 +262,7 @@ async def test_peak_event_over_three_months_with_restarts(
     ha = runs([meter_entry(14)])
     fired: list[dict] = []
     automations_ran = 0
-    entity_id = f"event.electricity_meter_{ELEC_EAN[-4:]}_monthly_peak"
+    entity_id = f"event.electricity_meter_{ELEC_EAN[-4:]}_new_monthly_peak"
 
     async def listen(hass: HomeAssistant) -> None:
         """Count state changes and automation runs from before the entry loads."""
