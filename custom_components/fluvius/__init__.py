@@ -22,7 +22,6 @@ from .coordinator import FluviusCoordinator
 from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
 from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
-from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .services import async_setup_services
 from .statistics import FluviusStatistics
@@ -75,8 +74,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
         await account.async_close()
         raise
     entry.runtime_data = FluviusRuntime(account, meters, dict(entry.data), dict(entry.options))
-    # Changed prices apply in place; added meters, other meter settings, credentials and
-    # options take effect by reloading.
+    # Changed prices and history settings apply in place; added meters, a changed serial,
+    # credentials and options take effect by reloading.
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # History imports run in the background: startup and the config flow never wait for them.
@@ -86,27 +85,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Apply changed settings. New prices of a meter apply in place (its history is re-costed
-    in the background; no entity of the account goes unavailable); anything else reloads
-    the entry. A meter whose subentry was deleted takes its statistics and issues along."""
+    """Apply changed settings. A meter's new prices, days of history or import cut-off apply
+    in place (its history is re-costed or imported in the background; no entity of the
+    account goes unavailable); anything else reloads the entry. A meter whose subentry was
+    deleted takes its statistics and issues along."""
     for subentry_id, coordinator in entry.runtime_data.meters.items():
         if subentry_id not in entry.subentries:
             await async_remove_meter(
                 hass, subentry_id, coordinator.meter, coordinator.quarter_hours
             )
-    if (changed := _changed_prices(entry)) is None:
+    if (changed := _changed_in_place(entry)) is None:
         await hass.config_entries.async_reload(entry.entry_id)
         return
-    for coordinator, prices in changed:
-        coordinator.async_set_prices(prices)
+    for coordinator, meter in changed:
+        coordinator.async_apply(meter)
 
 
-def _changed_prices(
+def _changed_in_place(
     entry: FluviusConfigEntry,
-) -> list[tuple[FluviusCoordinator, PriceSettings]] | None:
-    """The meters whose price settings alone changed, with their new settings; None when
-    anything else changed (credentials, options, the meters themselves, a setting other
-    than prices, or a capacity price set or removed: its sensor comes or goes)."""
+) -> list[tuple[FluviusCoordinator, MeterConfig]] | None:
+    """The meters whose settings changed in ways applied without a reload (prices, days of
+    history, where imports stop), with their new settings; None when anything else changed
+    (credentials, options, the meters themselves, a serial, or a capacity price set or
+    removed: its sensor comes or goes)."""
     runtime = entry.runtime_data
     if dict(entry.data) != runtime.entry_data or dict(entry.options) != runtime.entry_options:
         return None
@@ -117,16 +118,19 @@ def _changed_prices(
     }
     if set(subentries) != set(runtime.meters):
         return None
-    changed: list[tuple[FluviusCoordinator, PriceSettings]] = []
+    changed: list[tuple[FluviusCoordinator, MeterConfig]] = []
     for subentry_id, subentry in subentries.items():
         coordinator = runtime.meters[subentry_id]
         old, new = coordinator.meter, MeterConfig.from_subentry(subentry)
         if new == old:
             continue
+        in_place = replace(
+            old, prices=new.prices, history_days=new.history_days, import_until=new.import_until
+        )
         capacity_sensor = old.prices.capacity_price is None, new.prices.capacity_price is None
-        if replace(old, prices=new.prices) != new or capacity_sensor[0] != capacity_sensor[1]:
+        if in_place != new or capacity_sensor[0] != capacity_sensor[1]:
             return None
-        changed.append((coordinator, new.prices))
+        changed.append((coordinator, new))
     return changed
 
 

@@ -85,6 +85,7 @@ class StatisticsBackfill:
         self._statistics = statistics
         self._history_days = history_days
         self._horizon: date | None = None
+        self._generation = 0  # bumped by new history settings during a run
         self._day_start_hour = day_start_hour
         self._on_progress = on_progress or (lambda: None)
         self._lock = asyncio.Lock()
@@ -136,10 +137,20 @@ class StatisticsBackfill:
         Fluvius serves finer data than some days were booked in, those days again.
         """
         if not self.done:
-            await self._catch_up()  # re-costs first where the prices changed
+            while not self.done:  # again if the history settings changed meanwhile
+                await self._catch_up()  # re-costs first where the prices changed
         elif self.recost_due:
             await self._recost()
         await self._refine()
+
+    def reschedule(self, history_days: int, import_until: date | None) -> None:
+        """New history settings, without a reload: a longer history imports the older days
+        and a later cut-off the days up to it, at the next run; nothing is deleted."""
+        self._history_days = history_days
+        self._import_until = import_until
+        self._horizon = None
+        self._generation += 1
+        self.done = False
 
     @property
     def idle(self) -> bool:
@@ -181,6 +192,7 @@ class StatisticsBackfill:
             self.activity = None
 
     async def _catch_up_locked(self) -> None:
+        generation = self._generation
         async with self._lock:
             # Costs first: a changed price source re-costs what is already imported.
             await self._statistics.async_recost_if_changed()
@@ -223,7 +235,7 @@ class StatisticsBackfill:
             for step_first, step_last, changed_only in steps:
                 await self._run_step(step_first, step_last, changed_only, newest_day=last)
             self.progress = 100.0
-            self.done = True
+            self.done = generation == self._generation
             self._statistics.costs.summarise_unpriced(self._statistics.unpriced)
             self._on_progress()
             _LOGGER.info("%s: statistics import complete", self._name)

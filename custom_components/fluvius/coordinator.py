@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 import logging
 from typing import Any
@@ -38,7 +37,6 @@ from .costs import MeterCosts
 from .days import DayTotals
 from .models import FluviusConfigEntry, MeterConfig
 from .peaks import capacity_start, month_peaks, peak_disagreements
-from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .revisions import async_fetch_changed
 from .snapshot import FetchBatch, FluviusData, MeterMemory
@@ -129,12 +127,16 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         )
 
     @callback
-    def async_set_prices(self, prices: PriceSettings) -> None:
-        """New price settings, applied without a reload: the history is re-costed in the
-        background and the entities stay available."""
-        self.meter = replace(self.meter, prices=prices)
-        self.statistics.costs.settings = prices
-        self.backfill.recost_due = True
+    def async_apply(self, meter: MeterConfig) -> None:
+        """New settings that need no reload (prices, days of history, where imports stop):
+        the history is imported or re-costed in the background; the entities stay
+        available."""
+        old, self.meter = self.meter, meter
+        if meter.prices != old.prices:
+            self.statistics.costs.settings = meter.prices
+            self.backfill.recost_due = True
+        if (meter.history_days, meter.import_until) != (old.history_days, old.import_until):
+            self.backfill.reschedule(meter.history_days, meter.import_until)
         self.async_update_listeners()
         if self.config_entry.state is ConfigEntryState.LOADED:
             self.async_start_backfill()

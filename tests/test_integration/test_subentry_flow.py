@@ -20,9 +20,10 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -488,17 +489,28 @@ async def test_settings_fix_serial_typo(
     assert fluvius.stats.logins == 1  # the first setup's; the probe and reload reused it
 
 
-async def test_settings_change_reloads_loaded_entry(
+async def test_settings_change_applies_without_a_reload(
     hass: HomeAssistant,
     fluvius: FluviusSimulator,
     both_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """New days of history and an import stop are saved (the EAN and type kept), and the
-    entry reloads once with them, without a login."""
+    """New days of history and an import stop are saved (the EAN and type kept) and applied
+    in place: no reload, no login, the account's other meter never unavailable, and the
+    longer history imported in the background."""
     await set_up(hass, both_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
     setups = count_setups(monkeypatch)
     before = requests_sent(fluvius)
+    elec, gas = coordinator(both_entry, ELEC_EAN), coordinator(both_entry, GAS_EAN)
+    unavailable: list[str] = []
+
+    def watch(event: Event) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state == "unavailable":
+            unavailable.append(event.data["entity_id"])
+
+    hass.bus.async_listen("state_changed", watch)
     result = await settings_step(hass, both_entry, ELEC_EAN, "meter")
     result = await configure(
         hass,
@@ -515,11 +527,19 @@ async def test_settings_change_reloads_loaded_entry(
         CONF_IMPORT_UNTIL: "2026-04-01",
     }
     assert requests_sent(fluvius) == before  # the serial did not change: no probe
-    await hass.async_block_till_done()
-    assert setups == [both_entry.entry_id]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert setups == []
     assert both_entry.state is ConfigEntryState.LOADED
-    assert coordinator(both_entry, ELEC_EAN).meter.history_days == 30
+    assert coordinator(both_entry, ELEC_EAN) is elec
+    assert coordinator(both_entry, GAS_EAN) is gas
+    assert elec.meter.history_days == 30
+    assert unavailable == []
     assert fluvius.stats.logins == 1
+    # The 16 older days are imported: the statistics now start 30 days back.
+    today = dt_util.now().date()
+    first = await elec.statistics.async_first_hour()
+    assert first == fluvius.truth(ELEC_EAN).day_bounds(today - timedelta(days=30))[0]
+    assert elec.backfill.done
 
     # The form shows the saved settings; the import stop can be cleared again.
     result = await settings_step(hass, both_entry, ELEC_EAN, "meter")
