@@ -18,6 +18,7 @@ from custom_components.fluvius.api import FluviusClient, Interval, MeterType, Re
 from tests.simulator import FluviusSimulator, resolve_dialect
 from tests.simulator.demo import GAS_EAN, GAS_SERIAL
 
+from .conftest import ClientFactory
 from .test_silent_portal import finest
 
 READINGS = ["start", "inside"]
@@ -111,11 +112,12 @@ async def test_gas_daily_totals_exact_under_both_readings(
 
 @pytest.mark.parametrize("reading", READINGS)
 async def test_the_alignment_that_worked_is_remembered(
-    simulator: FluviusSimulator, client: FluviusClient, reading: str
+    simulator: FluviusSimulator, make_client: ClientFactory, reading: str
 ) -> None:
     """Per code, the window alignment that delivered is kept in the dialect store: a client
     that adopts it asks no discovery requests and never a window the portal does not serve."""
     simulator.options.gas_daily_window = reading
+    client = make_client()
     await client.probe(GAS_EAN, GAS_SERIAL)
     stored = client.export_dialects()
     codes = next(iter(stored["meters"].values()))["current"]
@@ -127,20 +129,12 @@ async def test_the_alignment_that_worked_is_remembered(
         assert starts["3"] == starts["4"] == 6
 
     simulator.reset_stats()
-    again = FluviusClient(
-        "demo@fluvius.test",
-        "Zon&Wind+2026!",
-        portal_url=simulator.portal_url,
-        clock=simulator.clock.now,
+    again = make_client()  # a fresh client that only adopts the stored dialect
+    again.import_dialects(stored)
+    await again.measurements(GAS_EAN, GAS_SERIAL, date(2026, 3, 1), date(2026, 3, 10))
+    await again.measurements(
+        GAS_EAN, GAS_SERIAL, date(2026, 1, 1), date(2026, 3, 10), resolution=Resolution.DAY
     )
-    try:
-        again.import_dialects(stored)
-        await again.measurements(GAS_EAN, GAS_SERIAL, date(2026, 3, 1), date(2026, 3, 10))
-        await again.measurements(
-            GAS_EAN, GAS_SERIAL, date(2026, 1, 1), date(2026, 3, 10), resolution=Resolution.DAY
-        )
-    finally:
-        await again.close()
     data = [r for r in simulator.request_log if r.endpoint == "measurements"]
     assert data
     assert all(r.refused is None or "gas days" not in r.refused for r in data)
