@@ -91,6 +91,9 @@ class StatisticsBackfill:
         self._lock = asyncio.Lock()
         self._store = store
         self.imported_until: datetime | None = None  # end of the newest imported hour
+        # The oldest day the statistics hold or the history asks for, once known: the
+        # coordinator's re-read of revisions never reaches before it.
+        self.history_start: date | None = None
         self.done = False
         # Days booked as daily totals may be re-imported finer (checked at every start, and
         # again whenever Fluvius starts serving finer data).
@@ -211,9 +214,11 @@ class StatisticsBackfill:
                 _LOGGER.info(
                     "%s: importing statistics from %s to %s", self._name, horizon, last_day
                 )
+                self.history_start = horizon
             else:
                 self.imported_until = last + HOUR
                 oldest = day_of(first, self._day_start_hour)
+                self.history_start = min(horizon, oldest)
                 if horizon < oldest:
                     steps.append((horizon, oldest - timedelta(days=1), False))
                     _LOGGER.info(

@@ -253,6 +253,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             self.schedule,
             newest_day=self.memory.newest_day(),
             last_update_success=self.last_update_success,
+            not_before=self.backfill.history_start,
         )
         self._state = plan.state
         new_data = False

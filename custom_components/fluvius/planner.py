@@ -204,16 +204,18 @@ def plan(
     *,
     newest_day: date | None,
     last_update_success: bool,
+    not_before: date | None = None,
 ) -> Plan:
     """Decide whether to ask the daily code now, and for which days.
 
     ``newest_day`` is the newest complete day held before this tick;
     ``last_update_success`` whether the previous update succeeded (only then does a late
-    day's polling slow down). The overview is due while the newest expected day is missing
-    (hourly, then every ``slow_retry_every`` after ``patience``), and once a local day for
-    revisions, after the day's data is in or from ``REREAD_FALLBACK_HOUR``. It always ends
-    at the expected day. When it is due, the returned state records ``now`` as the last
-    attempt.
+    day's polling slow down); ``not_before`` the oldest day the statistics hold or the
+    history asks for (a history shorter than the re-read is never extended by it). The
+    overview is due while the newest expected day is missing (hourly, then every
+    ``slow_retry_every`` after ``patience``), and once a local day for revisions, after the
+    day's data is in or from ``REREAD_FALLBACK_HOUR``. It always ends at the expected day.
+    When it is due, the returned state records ``now`` as the last attempt.
     """
     expected = expected_day(now, schedule)
     due, state = _measurements_due(now, state, schedule, newest_day, last_update_success)
@@ -225,6 +227,8 @@ def plan(
     if due is None and reread is None:
         return Plan(expected=expected, overview=None, state=state)
     first = min(window[0] for window in (due, reread) if window is not None)
+    if not_before is not None:
+        first = max(first, min(not_before, expected))
     return Plan(
         expected=expected, overview=(first, expected), state=replace(state, last_attempt=now)
     )

@@ -298,6 +298,22 @@ def test_reread_once_a_local_day_after_the_days_data_is_in() -> None:
         assert decide(utc(TODAY, hour), state, newest_day=EXPECTED).overview is None
 
 
+def test_reread_never_reaches_before_the_history() -> None:
+    """A history shorter than the re-read is not extended by it; the expected day is always
+    asked for (the sensors show it), and a longer history changes nothing."""
+    state = PollState(last_reread=TODAY - DAY, reread_until=EXPECTED - DAY)
+    now = utc(TODAY, 8)
+
+    def overview(not_before: date) -> tuple[date, date] | None:
+        return plan(
+            now, state, ELEC, newest_day=EXPECTED, last_update_success=True, not_before=not_before
+        ).overview
+
+    assert overview(EXPECTED - 2 * DAY) == (EXPECTED - 2 * DAY, EXPECTED)
+    assert overview(TODAY) == (EXPECTED, EXPECTED)
+    assert overview(EXPECTED - 30 * DAY) == (EXPECTED - (REREAD_DAYS - 1) * DAY, EXPECTED)
+
+
 def test_reread_waits_for_the_expected_day_until_the_fallback_hour() -> None:
     window = (EXPECTED - 7 * DAY, EXPECTED)
     before = PollState(last_reread=TODAY - DAY, reread_until=EXPECTED - DAY)

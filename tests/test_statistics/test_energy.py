@@ -181,6 +181,25 @@ async def test_revisions_are_corrected(
 
 
 @pytest.mark.parametrize("persistent_database", [True])
+async def test_short_history_stays_short(
+    fluvius: FluviusSimulator, runs: Runs, freezer: FrozenDateTimeFactory
+) -> None:
+    """A history shorter than the days Fluvius may revise: the daily re-read of revisions
+    corrects the imported days but never imports days before the history asked for."""
+    start_time = SPRING
+    freezer.move_to(start_time)
+    truth = fluvius.truth(ELEC_EAN)
+    ha = runs([meter_entry(3)])
+    async with ha.run() as hass:
+        first_hour = truth.day_bounds(_local_day(start_time) - timedelta(days=3))[0]
+        for _ in range(2 * 24):
+            await ha.tick(timedelta(hours=1))
+        now = datetime.now(UTC)
+        expected = truth.hourly(first_hour, truth.published_until(now), as_of=now)
+        _assert_hours_match(await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS), expected)
+
+
+@pytest.mark.parametrize("persistent_database", [True])
 async def test_restart_mid_backfill_resumes(
     fluvius: FluviusSimulator,
     runs: Runs,
