@@ -23,10 +23,9 @@ from homeassistant.components.recorder.history import state_changes_during_perio
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
 from .pricing import floor_hour, quarter_hours
-from .recorded import first_hour, first_number_state
+from .recorded import async_read, first_hour, first_number_state
 
 HALF_QUARTER = timedelta(minutes=7, seconds=30)
 
@@ -124,9 +123,7 @@ async def async_price_history(
     """The entity's price in Home Assistant's currency per ``per`` (kWh, or m³ for a gas
     volume) at every quarter-hour in [start, end). A state (or statistic) in another unit
     or currency prices nothing: its quarter-hours count as missing."""
-    recorder = get_instance(hass)
-    await recorder.async_block_till_done()
-    return await recorder.async_add_executor_job(_price_history, hass, entity_id, start, end, per)
+    return await async_read(hass, _price_history, entity_id, start, end, per)
 
 
 def _price_history(
@@ -188,11 +185,9 @@ def _hourly_means(  # noqa: PLR0917
 async def async_history_start(hass: HomeAssistant, entity_id: str) -> datetime | None:
     """From when the entity can price quarter-hours: its oldest recorded number state or
     its oldest hourly statistic, whichever is earlier (None: it has recorded no price)."""
-    recorder = get_instance(hass)
-    await recorder.async_block_till_done()
     starts = [
-        await recorder.async_add_executor_job(first_number_state, hass, entity_id),
-        await recorder.async_add_executor_job(first_hour, hass, [entity_id]),
+        await async_read(hass, first_number_state, entity_id),
+        await async_read(hass, first_hour, [entity_id]),
     ]
     found = [start for start in starts if start is not None]
     return min(found) if found else None

@@ -1,16 +1,48 @@
-"""Reads of the recorder shared by the energy statistics and the price history."""
+"""Reads of the recorder shared by the energy statistics and the price history, and the one
+way to run them (`async_read`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from homeassistant.components.recorder.history import state_changes_during_period
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MONTH = timedelta(days=32)
+
+
+async def async_read[T](hass: HomeAssistant, read: Callable[..., T], *args: object) -> T:
+    """Run a read in the recorder's executor once the writes queued before it have landed.
+
+    A cancelled caller (Home Assistant stopping, the entry unloading) still ends only after a
+    read in flight: its thread cannot be stopped, and the recorder closes its database at the
+    final write, which under a running read crashes the process (SQLite used after close; a
+    segfault). Home Assistant waits for its tasks before the final write, but not for those
+    being cancelled, so the task takes the cancellation back while it waits (`uncancel`),
+    and raises it once the read has ended.
+    """
+    recorder = get_instance(hass)
+    await recorder.async_block_till_done()
+    future = recorder.async_add_executor_job(read, hass, *args)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        while not future.done():
+            if task is not None:
+                task.uncancel()
+            try:
+                await asyncio.wait((future,))
+            except asyncio.CancelledError:
+                continue  # cancelled again: the read still has to end first
+        if not future.cancelled():
+            future.exception()  # its outcome is of no use now; retrieved, so never logged
+        raise
 
 
 def first_hour(hass: HomeAssistant, ids: Iterable[str]) -> datetime | None:

@@ -42,7 +42,7 @@ from .days import DayTotals, day_bounds, day_of
 from .prices import async_history_start
 from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
-from .recorded import EPOCH, first_hour
+from .recorded import EPOCH, async_read, first_hour
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -201,12 +201,9 @@ class FluviusStatistics:
 
     async def async_last_hour(self) -> datetime | None:
         """Start of the newest imported hour, or None before the first import."""
-        await get_instance(self._hass).async_block_till_done()
         newest: datetime | None = None
         for stat_id in self.energy_ids:
-            rows = await get_instance(self._hass).async_add_executor_job(
-                get_last_statistics, self._hass, 1, stat_id, False, set()
-            )
+            rows = await async_read(self._hass, get_last_statistics, 1, stat_id, False, set())
             if rows.get(stat_id):
                 start = datetime.fromtimestamp(rows[stat_id][0]["start"], UTC)
                 newest = start if newest is None else max(newest, start)
@@ -214,9 +211,7 @@ class FluviusStatistics:
 
     async def async_first_hour(self) -> datetime | None:
         """Start of the oldest imported hour, or None before the first import."""
-        recorder = get_instance(self._hass)
-        await recorder.async_block_till_done()
-        return await recorder.async_add_executor_job(first_hour, self._hass, self.energy_ids)
+        return await async_read(self._hass, first_hour, self.energy_ids)
 
     async def async_import(self, intervals: list[Interval]) -> ImportResult:
         """Book intervals into hourly statistics (energy, and cost where priced); returns
@@ -266,11 +261,7 @@ class FluviusStatistics:
         first = min(next(iter(series)) for _, series in batch)
         ids = {metadata["statistic_id"] for metadata, _ in batch}
         # The recorder writes from a queue: let earlier imports land before reading sums.
-        recorder = get_instance(self._hass)
-        await recorder.async_block_till_done()
-        baselines, stored = await recorder.async_add_executor_job(
-            _read_stored, self._hass, ids, first
-        )
+        baselines, stored = await async_read(self._hass, _read_stored, ids, first)
         written = 0
         for metadata, series in batch:
             stat_id = metadata["statistic_id"]
@@ -297,8 +288,7 @@ class FluviusStatistics:
             return False
         first = await self.async_first_hour()
         last = await self.async_last_hour()
-        recorder = get_instance(self._hass)
-        recorder.async_clear_statistics(self.cost_ids)
+        get_instance(self._hass).async_clear_statistics(self.cost_ids)
         self._store.clear_unpriced()
         if self._costs.enabled and first is not None and last is not None:
             _LOGGER.info("Fluvius: re-costing %s from %s", self._label, first.date())
@@ -343,10 +333,9 @@ class FluviusStatistics:
         assert self._store is not None
         kept = self._store.get(start, end)
         covered = {hour for interval in kept for hour in _hours(interval.start, interval.end)}
-        recorder = get_instance(self._hass)
         ids = {statistic_id(self._ean, register): register for register in self._registers}
-        found = await recorder.async_add_executor_job(
-            statistics_during_period, self._hass, start, end, set(ids), "hour", None, {"state"}
+        found = await async_read(
+            self._hass, statistics_during_period, start, end, set(ids), "hour", None, {"state"}
         )
         hourly: dict[datetime, dict[Register, Reading]] = defaultdict(dict)
         for stat_id, rows in found.items():
@@ -365,11 +354,9 @@ class FluviusStatistics:
         day (days without any row are left out)."""
         start, _ = day_bounds(first, start_hour)
         _, end = day_bounds(last, start_hour)
-        recorder = get_instance(self._hass)
-        await recorder.async_block_till_done()
         ids = {statistic_id(self._ean, register): register for register in self._registers}
-        found = await recorder.async_add_executor_job(
-            statistics_during_period, self._hass, start, end, set(ids), "hour", None, {"state"}
+        found = await async_read(
+            self._hass, statistics_during_period, start, end, set(ids), "hour", None, {"state"}
         )
         sums: dict[date, dict[Register, float]] = defaultdict(dict)
         for stat_id, rows in found.items():
