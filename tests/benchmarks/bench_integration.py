@@ -129,8 +129,9 @@ def table(figures: dict[str, Any], when: datetime) -> str:
         (
             "kept intervals and re-costing, live portal",
             f"{fill['store_kib']:.0f} KiB on disk for {fill['days']} days of quarter-hours; "
-            f"setting fixed prices re-costs them in {fill['recost_seconds']:.1f} s (reload "
-            "and re-read of the recent days included, no request for older days)",
+            f"setting fixed prices re-costs them in {fill['recost_seconds']:.1f} s in the "
+            f"background ({fill['cost_rows']} hourly cost rows written, no reload, no request "
+            "to Fluvius)",
         ),
         (
             "the recorder alone, same rows",

@@ -227,7 +227,9 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
     assert coordinator.backfill.progress == 100
     store_kib = len(json.dumps(coordinator.quarter_hours.as_dict())) / 1024
     rows = await _row_count(hass)
-    # Fixed prices set afterwards: the reload re-costs the whole history from the store.
+    # Fixed prices set afterwards: no reload; the whole history is re-costed from the store
+    # in a background task. Wait for that task itself (the import was already done, so
+    # `backfill.done` says nothing), then for the recorder to have written every cost row.
     recost = freezegun_api.real_perf_counter()
     subentry = next(iter(entry.subentries.values()))
     hass.config_entries.async_update_subentry(
@@ -235,17 +237,19 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
         subentry,
         data={**subentry.data, "price_source": "fixed", "price_consumption_high": 0.3},
     )
-    await hass.async_block_till_done()
-    coordinator = meter_coordinator(entry)
-    while not coordinator.backfill.done:
-        await asyncio.sleep(0.05)
+    await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
     recost = freezegun_api.real_perf_counter() - recost
+    assert meter_coordinator(entry) is coordinator, "a price change must not reload"
+    assert coordinator.statistics.costs.report.recosted is not None, "no re-cost ran"
+    cost_rows = await _row_count(hass, "_cost")
+    assert cost_rows > 0, "the re-cost wrote no cost row"
     _record(
         f"backfill:{_dialect()}",
         {
             "store_kib": store_kib,
             "recost_seconds": recost,
+            "cost_rows": cost_rows,
             "days": days,
             "pause_seconds": backfill.PAUSE_SECONDS,
             "wall_seconds": wall,
@@ -307,7 +311,8 @@ async def test_recorder_floor(hass: HomeAssistant) -> None:
     )
 
 
-async def _row_count(hass: HomeAssistant) -> int:
+async def _row_count(hass: HomeAssistant, suffix: str = "") -> int:
+    """Hourly rows of our statistics (those whose ID ends with `suffix`, if given)."""
     from homeassistant.components.recorder import get_instance
     from homeassistant.components.recorder.statistics import statistics_during_period
 
@@ -321,7 +326,11 @@ async def _row_count(hass: HomeAssistant) -> int:
         None,
         {"sum"},
     )
-    return sum(len(rows) for stat_id, rows in found.items() if stat_id.startswith(DOMAIN))
+    return sum(
+        len(rows)
+        for stat_id, rows in found.items()
+        if stat_id.startswith(DOMAIN) and stat_id.endswith(suffix)
+    )
 
 
 # --------------------------------------------------------------------------- setup time
