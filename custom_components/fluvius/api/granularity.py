@@ -4,7 +4,7 @@ A code's resolution is judged from the `d`/`de` lengths it returns; the longest 
 accepts is searched by starting optimistic, halving on each refusal, then bisecting between
 the longest range that delivered data and the shortest that was refused. A refusal is a 400
 on some portals and an empty `200 []` on the real one, so an empty answer only counts as a
-refusal once another answer shows that data exists there (see client.py). The days seen with
+refusal once another answer shows that data exists there (see fetching.py). The days seen with
 data are kept as that evidence. The state is plain data, exportable.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from .errors import FluviusPayloadError
 from .models import GranularityCapability, MeterType, Resolution
 
 CANDIDATE_CODES: tuple[str, ...] = ("1", "2", "3", "4")
@@ -23,6 +24,7 @@ _FINEST_FIRST = (Resolution.QUARTER_HOUR, Resolution.HOUR, Resolution.DAY)
 # 2: ranges that answered `[]` no longer count as accepted; version-1 state may hold such
 # ranges and is relearnt.
 DIALECT_VERSION = 2
+_MAX_STEPS = 2000  # guard against a server that keeps changing its mind
 
 
 @dataclass(slots=True)
@@ -292,3 +294,10 @@ def judge_days(start: date, end: date, today: date) -> list[date]:
     settled = today - timedelta(days=4)  # gas is published up to ~3 days late
     picks = [min(end, settled), settled, today - timedelta(days=11), start]
     return [day for day in dict.fromkeys(picks) if day < today]
+
+
+def step(steps: int) -> int:
+    """One more request of a walk over ranges; a portal that never settles ends the walk."""
+    if steps >= _MAX_STEPS:
+        raise FluviusPayloadError("the portal keeps changing the ranges it accepts")
+    return steps + 1
