@@ -13,6 +13,9 @@ A meter that delivered daily values only (its quarter-hours never requested in M
 Fluvius) has its days booked as daily totals. Once Fluvius serves finer data, those days are
 re-imported at the finer resolution, oldest first, a chunk at a time: each day's batch
 replaces its midnight booking hour by hour (energy and cost), so nothing is doubled or lost.
+
+Costs follow the price settings: new settings re-cost the history, and once a day the
+quarter-hours imported without a price are costed where a price has come since.
 """
 
 from __future__ import annotations
@@ -106,6 +109,8 @@ class StatisticsBackfill:
         self.progress: float = 0.0  # percent of the history horizon imported
         # The highest quarter-hour offtake of each imported day: checks the portal's peaks.
         self.day_peaks: dict[date, MeasuredPeak] = {}
+        # The local day the quarter-hours imported without a price were last priced again.
+        self._priced_on: date | None = None
 
     def _today(self) -> date:
         return dt_util.utcnow().astimezone(BRUSSELS).date()
@@ -184,6 +189,15 @@ class StatisticsBackfill:
         async with self._lock:
             await self._statistics.async_price_unpriced()
         self._on_progress()
+
+    def price_late_due(self, today: date) -> bool:
+        """Once a local day, with nothing else left to do: whether to cost what was imported
+        without a price, where the price source has one by now (a sensor that was
+        unavailable, statistics that came later)."""
+        if self._priced_on == today or not self.idle:
+            return False
+        self._priced_on = today
+        return self._statistics.costs.enabled and bool(self._statistics.unpriced)
 
     async def _catch_up(self) -> None:
         """The history import proper; the coordinator's fetches wait until it is done."""

@@ -1,8 +1,9 @@
 """One meter's coordinator: asks the planner what is due, fetches it, hands a snapshot on.
 
-The schedule is pure (planner.py), so is what is held (snapshot.py); the account (client,
-tokens, login block) is account.py's. What is left here: carry out a plan, map the client's
-errors to Home Assistant's, and keep the repair issues of this meter true.
+The schedule is pure (planner.py), so is what is held (snapshot.py) and what each client
+error becomes in Home Assistant (failures.py); the account (client, tokens, login block) is
+account.py's, the import and its pricing backfill.py's. What is left here: carry out a plan,
+raise the mapped errors, and keep the repair issues of this meter true.
 """
 
 from __future__ import annotations
@@ -15,26 +16,20 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from . import issues, planner
 from .account import FluviusAccount
 from .api.brussels import BRUSSELS
-from .api.errors import (
-    FluviusAuthError,
-    FluviusError,
-    FluviusMeterNotAccessibleError,
-    FluviusRateLimitError,
-    FluviusTokenRejectedError,
-)
-from .api.models import Interval, MeterType, MonthlyPeak, Resolution
+from .api.errors import FluviusError, FluviusMeterNotAccessibleError
+from .api.models import Interval, MeterType, Resolution
 from .api.security import mask_ean
 from .backfill import StatisticsBackfill
 from .const import DOMAIN, UPDATE_INTERVAL
 from .costs import MeterCosts
 from .days import DayTotals
+from .failures import auth_failed, still_failing, translated
 from .models import FluviusConfigEntry, MeterConfig
 from .peaks import capacity_start, month_peaks, peak_disagreements
 from .quarter_hours import QuarterHourStore
@@ -46,11 +41,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Intervals kept in memory (and handed to listeners) beyond the re-read window.
 RETAIN_DAYS = planner.REREAD_DAYS + 2
-
-
-def describe(err: Exception) -> str:
-    """Class and message of a client error, for the log (client messages hold no secrets)."""
-    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
 class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
@@ -104,8 +94,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             store=self.quarter_hours,
         )
         self._backfill_task: asyncio.Task[None] | None = None
-        # The local day the quarter-hours imported without a price were last priced again.
-        self._priced_on: date | None = None
 
     @property
     def ean(self) -> str:
@@ -151,26 +139,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
                 self.hass, self.meter.subentry_id, self.meter.title, unpriced
             )
 
-    @callback
-    def _async_price_late(self, now: datetime) -> None:
-        """Once a local day, cost what was imported without a price where the price source
-        has one by now (a sensor that was unavailable, statistics that came later)."""
-        today = now.astimezone(BRUSSELS).date()
-        if self._priced_on == today or not self.backfill.idle:
-            return
-        self._priced_on = today
-        if self.statistics.costs.enabled and self.statistics.unpriced:
-            self.config_entry.async_create_background_task(
-                self.hass, self.backfill.async_price_unpriced(), f"{DOMAIN} prices {self.name}"
-            )
-
     async def _async_update_data(self) -> FluviusData:
         """Fetch what is due; client errors become Home Assistant's, translated."""
         if self.account.blocked is not None:
             # The portal rejected the credentials: never log in again before reauth.
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key=self.account.blocked
-            )
+            raise auth_failed(self.account.blocked)
         now = dt_util.utcnow()
         client, meter = self.account.client, self.meter
         daily_only = client.daily_only(meter.ean, meter.serial)
@@ -179,13 +152,15 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             if data is None and not self.last_update_success:
                 # Nothing was due, so nothing showed that Fluvius answers again: stay failed
                 # (entities unavailable, one log line per outage) until a request succeeds.
-                raise self._still_failing()
+                raise still_failing(self.last_exception)
             if data is not None:
                 await self.backfill.async_ingest(data.fetches)
                 self._unimported.clear()
                 self._check_peaks()
         except FluviusError as err:
-            raise self._translated(err) from err
+            if isinstance(err, FluviusMeterNotAccessibleError):
+                issues.async_no_access(self.hass, meter.subentry_id, meter.title)
+            raise translated(err, self.account.block) from err
         finally:
             await self.account.async_save()
         if daily_only and not client.daily_only(meter.ean, meter.serial):
@@ -205,45 +180,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         if self.config_entry.state is ConfigEntryState.LOADED:
             # An import stopped by a portal error resumes once the portal answers again.
             self.async_start_backfill()
-            self._async_price_late(now)
+            if self.backfill.price_late_due(now.astimezone(BRUSSELS).date()):
+                self.config_entry.async_create_background_task(
+                    self.hass, self.backfill.async_price_unpriced(), f"{DOMAIN} prices {self.name}"
+                )
         return self.data if data is None else data
-
-    def _translated(self, err: FluviusError) -> HomeAssistantError:
-        """The Home Assistant exception (translated) for a client error."""
-        match err:
-            case FluviusTokenRejectedError():
-                # B2C accepted the credentials; only the portal refused the new token (twice
-                # in a row). Not the user's to fix: retry next hour.
-                return self._failed("update_failed", error=describe(err))
-            case FluviusAuthError():
-                return ConfigEntryAuthFailed(
-                    translation_domain=DOMAIN, translation_key=self.account.block(err)
-                )
-            case FluviusRateLimitError():
-                return UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="rate_limited",
-                    retry_after=err.retry_after,
-                )
-            case FluviusMeterNotAccessibleError():
-                issues.async_no_access(self.hass, self.meter.subentry_id, self.meter.title)
-                return self._failed("meter_not_found")
-        return self._failed("update_failed", error=describe(err))
-
-    @staticmethod
-    def _failed(key: str, **placeholders: str) -> UpdateFailed:
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders or None,
-        )
-
-    def _still_failing(self) -> UpdateFailed:
-        """The previous update's failure again (without its Retry-After)."""
-        last = self.last_exception
-        if isinstance(last, UpdateFailed) and last.translation_key:
-            return self._failed(last.translation_key, **(last.translation_placeholders or {}))
-        return self._failed("update_failed", error=type(last).__name__)
 
     async def _async_poll(self, now: datetime) -> FluviusData | None:
         """Carry out what the planner says is due; None when nothing changed."""
@@ -286,7 +227,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             )
         peaks_fetched = False
         if planner.peaks_due(now, self._state, self.meter.meter_type, new_data=new_data):
-            self.memory.peaks.update({peak.month: peak for peak in await self._fetch_peaks(now)})
+            today = now.astimezone(BRUSSELS).date()
+            peaks = await self.account.client.peaks(
+                self.meter.ean, self.meter.serial, capacity_start(today), today
+            )
+            self.memory.peaks.update({peak.month: peak for peak in peaks})
             self._state = planner.peaks_fetched(self._state, now)
             peaks_fetched = True
         self._state = planner.settled(
@@ -308,14 +253,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             resolution=self.account.client.resolution_in_use(self.meter.ean, self.meter.serial),
             overdue_since=overdue,
             previous=self.data,
-        )
-
-    async def _fetch_peaks(self, now: datetime) -> list[MonthlyPeak]:
-        """The monthly peaks the capacity tariff averages (this month and 11 before)."""
-        today = now.astimezone(BRUSSELS).date()
-        meter = self.meter
-        return await self.account.client.peaks(
-            meter.ean, meter.serial, capacity_start(today), today
         )
 
     async def _async_held(self, published: Mapping[date, Interval]) -> dict[date, DayTotals]:

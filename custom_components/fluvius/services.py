@@ -31,8 +31,9 @@ import probatio
 from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN
-from .coordinator import FluviusCoordinator, describe
+from .coordinator import FluviusCoordinator
 from .days import complete_days, day_bounds, day_of, runs
+from .failures import describe
 from .models import FluviusRuntime
 from .statistics import REGISTERS
 
