@@ -184,11 +184,18 @@ def _ha_environment(python: str, portal_url: str) -> dict[str, str]:
 
 
 async def start_homeassistant(
-    config_dir: Path, *, port: int, portal_url: str, log_file: Path | None = None
+    config_dir: Path,
+    *,
+    port: int,
+    portal_url: str,
+    log_file: Path | None = None,
+    python: str | None = None,
 ) -> HomeAssistantProcess:
-    """Start Home Assistant on 127.0.0.1:port with the portal pointed at the simulator."""
+    """Start Home Assistant on 127.0.0.1:port with the portal pointed at the simulator.
+
+    `python` runs it (default: `ha_python()`)."""
     write_http_settings(config_dir, port)
-    python = ha_python()
+    python = python or ha_python()
     env = _ha_environment(python, portal_url)
     # Home Assistant installs missing requirements with uv, which ignores the system CA
     # bundle unless told; machines behind a TLS proxy need it.

@@ -9,10 +9,15 @@ meter to a price entity with no history (a template sensor), its fallback prices
 the fixed prices, and read the same day's costs again. Every value shown is compared with the
 simulator's ground truth.
 
-Screenshots of each step land in artifacts/e2e/ (and the key ones in docs/screenshots/), the
-Home Assistant log in artifacts/e2e/homeassistant.log. Chromium comes from the system (never
-downloaded); FLUVIUS_CHROMIUM may name another binary. Without Chromium or Playwright the test
-skips, except under CI=true, where it fails.
+The walk runs twice, once per Home Assistant: `pinned` (the version the test plugin pins, this
+interpreter or $FLUVIUS_HA_PYTHON) and `latest` (the newest release, the interpreter named by
+$FLUVIUS_LATEST_HA_PYTHON, which scripts/test sets from the second environment of
+scripts/setup). Each run's screenshots and Home Assistant log land in artifacts/e2e/<run>/
+(ignored by git). The suite writes no tracked file: docs/screenshots/ is refreshed only on
+request, by scripts/screenshots (FLUVIUS_DOC_SCREENSHOTS=1, pinned run only).
+
+Chromium comes from the system (never downloaded); FLUVIUS_CHROMIUM may name another binary.
+Without Chromium or Playwright the test skips, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from tests.e2e.homeassistant_process import (
     REPO,
     HomeAssistantProcess,
     access_token,
+    ha_python,
     onboard,
     prepare_config,
     start_homeassistant,
@@ -61,6 +67,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 ARTIFACTS = REPO / "artifacts" / "e2e"
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+# The Home Assistant versions the walk runs on: the pinned one and the newest release.
+HA_RUNS = ("pinned", "latest")
 # The steps whose screenshots document the integration (docs/screenshots/).
 DOC_STEPS = {
     "login",
@@ -229,31 +237,65 @@ class Stack:
 
 
 class Screenshots:
-    """Numbered screenshots in artifacts/e2e/, the key ones copied to docs/screenshots/."""
+    """Numbered screenshots in the run's artifacts folder; the key ones copied to
+    docs/screenshots/ only when asked (scripts/screenshots)."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path, docs: Path | None) -> None:
         self.count = 0
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("*.png"):
+        self.folder = folder
+        self.docs = docs
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
             old.unlink()
 
     async def take(self, page: Any, step: str) -> None:
         self.count += 1
-        path = ARTIFACTS / f"{self.count:02d}-{step}.png"
+        path = self.folder / f"{self.count:02d}-{step}.png"
         # Cosmetic: give images (the brand icon) a moment to load, wherever they are.
         with suppress(Exception):
             await page.wait_for_function(ALL_IMAGES_LOADED, timeout=5000)
         await page.screenshot(path=path)
-        if step in DOC_STEPS:
-            DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, DOCS_SCREENSHOTS / f"{step}.png")
+        if self.docs is not None and step in DOC_STEPS:
+            self.docs.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, self.docs / f"{step}.png")
+
+
+@pytest.fixture(params=HA_RUNS)
+def ha_run(request: pytest.FixtureRequest) -> str:
+    """Which Home Assistant the walk runs on: `pinned` or `latest`."""
+    return str(request.param)
 
 
 @pytest.fixture
-async def stack(socket_enabled, tmp_path: Path) -> AsyncIterator[Stack]:
+def ha_interpreter(ha_run: str) -> str:
+    """The Python that runs Home Assistant for this run."""
+    if ha_run == "pinned":
+        return ha_python()
+    if os.environ.get("FLUVIUS_SKIP_LATEST") == "1":
+        pytest.skip("FLUVIUS_SKIP_LATEST=1: no run on the newest Home Assistant")
+    latest = os.environ.get("FLUVIUS_LATEST_HA_PYTHON")
+    if not latest:
+        _unavailable(
+            "no newest-Home-Assistant interpreter: run through scripts/test, or set "
+            "FLUVIUS_LATEST_HA_PYTHON (DEV_LATEST_PYTHON of .devenv)"
+        )
+    return str(latest)
+
+
+@pytest.fixture
+def artifacts(ha_run: str) -> Path:
+    """This run's folder of screenshots and log (artifacts/e2e/<run>/, ignored by git)."""
+    folder = ARTIFACTS / ha_run
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+async def stack(
+    socket_enabled, tmp_path: Path, ha_interpreter: str, artifacts: Path
+) -> AsyncIterator[Stack]:
     """The simulator in real time, and a real Home Assistant with the demo user onboarded."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_file = ARTIFACTS / "homeassistant.log"
+    log_file = artifacts / "homeassistant.log"
     log_file.unlink(missing_ok=True)
     sim = FluviusSimulator.demo(clock=SimClock(datetime.now(UTC), realtime=True))
     await sim.start()
@@ -264,7 +306,11 @@ async def stack(socket_enabled, tmp_path: Path) -> AsyncIterator[Stack]:
         yaml = config_dir / "configuration.yaml"
         yaml.write_text(yaml.read_text() + TEMPLATE_YAML)
         ha = await start_homeassistant(
-            config_dir, port=_free_port(), portal_url=sim.portal_url, log_file=log_file
+            config_dir,
+            port=_free_port(),
+            portal_url=sim.portal_url,
+            log_file=log_file,
+            python=ha_interpreter,
         )
         try:
             await wait_until_up(ha, timeout=300)
@@ -313,7 +359,9 @@ def chromium() -> str:
     return _chromium()
 
 
-async def test_browser_walkthrough(chromium: str, stack: Stack) -> None:
+async def test_browser_walkthrough(
+    chromium: str, stack: Stack, ha_run: str, artifacts: Path
+) -> None:
     """Log in, add Fluvius, check the device page and the Energy dashboard against truth."""
     from playwright.async_api import async_playwright
 
@@ -331,17 +379,22 @@ async def test_browser_walkthrough(chromium: str, stack: Stack) -> None:
                 page = await context.new_page()
                 page.set_default_timeout(TIMEOUT_MS)
                 try:
-                    await _walkthrough(stack, page, Screenshots())
+                    docs = (
+                        DOCS_SCREENSHOTS
+                        if ha_run == "pinned" and os.environ.get("FLUVIUS_DOC_SCREENSHOTS") == "1"
+                        else None
+                    )
+                    await _walkthrough(stack, page, Screenshots(artifacts, docs))
                 except BaseException:
                     with suppress(Exception):
-                        await page.screenshot(path=ARTIFACTS / "failure.png")
+                        await page.screenshot(path=artifacts / "failure.png")
                     raise
             finally:
                 await browser.close()
     except BaseException:
         _print_log_tail(stack.log_file)
         raise
-    print(f"\nbrowser walkthrough took {time.monotonic() - started:.0f} s")
+    print(f"\nbrowser walkthrough ({ha_run}) took {time.monotonic() - started:.0f} s")
 
 
 async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
