@@ -44,6 +44,7 @@ from .api.errors import (
     FluviusRateLimitError,
 )
 from .api.models import MeterProbe, MeterType
+from .api.security import InvalidEan, normalize_ean
 from .const import (
     CONF_EAN,
     CONF_HISTORY_DAYS,
@@ -121,23 +122,6 @@ METER_SETTINGS_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_IMPORT_UNTIL): DateSelector(),
     }
 )
-
-
-class InvalidEan(ValueError):
-    """The EAN is not a Belgian 18-digit GSRN with a valid check digit."""
-
-
-def normalize_ean(raw: str) -> str:
-    """Strip white space and check length, prefix and GS1 mod-10 check digit."""
-    ean = "".join(raw.split())
-    if len(ean) != 18 or not ean.isdigit() or not ean.startswith("54"):
-        raise InvalidEan
-    total = sum(
-        int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(ean[:-1]))
-    )
-    if (10 - total % 10) % 10 != int(ean[-1]):
-        raise InvalidEan
-    return ean
 
 
 def error_key(err: Exception) -> str:

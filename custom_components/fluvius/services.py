@@ -42,9 +42,6 @@ ATTR_START: Final = "start"
 ATTR_END: Final = "end"
 MAX_DAYS: Final = 31  # the longest range one call answers (end inclusive)
 
-UNITS: Final = {Register.GAS_VOLUME: "m³"}  # every other register is in kWh
-KWH: Final = "kWh"
-
 SERVICE_GET_QUARTER_HOURS_SCHEMA: Final = probatio.Schema(
     {
         probatio.Required(ATTR_DEVICE_ID): selector.DeviceSelector({"integration": DOMAIN}),
@@ -74,7 +71,7 @@ def check_range(first: date, last: date, today: date) -> None:
 
 def unit_of(register: Register) -> str:
     """The unit a register's values are in."""
-    return UNITS.get(register, KWH)
+    return register.unit
 
 
 def _rounded(value: float) -> float:

@@ -81,7 +81,7 @@ def _b2c_code(text: object) -> str | None:
 def _json_or_none(resp: Response) -> Any:
     try:
         return json.loads(resp.body)
-    except ValueError, RecursionError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -61,7 +61,7 @@ def script_objects(html: str) -> dict[str, dict[str, Any]]:
             continue
         try:
             value = json.loads(html[start:end])
-        except ValueError, RecursionError:
+        except (ValueError, RecursionError):
             position = start + 1
             continue
         if isinstance(value, dict):

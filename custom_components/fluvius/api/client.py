@@ -86,6 +86,11 @@ class FluviusClient:
         """New password from the user; lifts the block left by rejected credentials."""
         self._tokens.set_password(password)
 
+    def use_access_token(self, token: str) -> None:
+        """Use an access token obtained elsewhere (a browser session's) until it expires.
+        Without a refresh token, the client then signs in with its password, if it has one."""
+        self._tokens.adopt(token)
+
     def export_tokens(self) -> dict[str, Any] | None:
         """Token state to persist (holds secrets: store it like a password)."""
         return self._tokens.export()

@@ -284,7 +284,7 @@ def import_dialects(data: dict[str, Any]) -> dict[str, MeterDialect]:
     for key, raw in (raw_meters if isinstance(raw_meters, dict) else {}).items():
         try:
             meters[str(key)] = MeterDialect.from_dict(raw)
-        except AttributeError, KeyError, TypeError, ValueError:
+        except (AttributeError, KeyError, TypeError, ValueError):
             continue
     return meters
 

@@ -46,6 +46,11 @@ class Register(StrEnum):
     GAS_VOLUME = "gas_volume"  # m³
     GAS_ENERGY = "gas_energy"  # kWh
 
+    @property
+    def unit(self) -> str:
+        """The unit this register's values are in: m³ for the gas volume, else kWh."""
+        return "m³" if self is Register.GAS_VOLUME else "kWh"
+
 
 class ValueStatus(StrEnum):
     """Whether a value is final (`vs` 2) or may still be revised."""

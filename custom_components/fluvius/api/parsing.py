@@ -55,7 +55,7 @@ def load_json(body: bytes | str, what: str) -> Any:
     """Decode JSON, reporting HTML and garbage as an unexpected payload."""
     try:
         return json.loads(body)
-    except ValueError, RecursionError:  # UnicodeDecodeError is a ValueError
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         text = body[:200].decode(errors="replace") if isinstance(body, bytes) else body[:200]
         kind = "HTML" if "<" in text else "invalid JSON"
         raise FluviusPayloadError(f"{what}: answer is {kind}, not JSON") from None
@@ -128,7 +128,7 @@ def _span(
 ) -> tuple[datetime, datetime]:
     try:
         start, end = parse_instant(entry[start_key]), parse_instant(entry[end_key])
-    except KeyError, TypeError, ValueError:
+    except (KeyError, TypeError, ValueError):
         raise FluviusPayloadError(f"{what}: period without valid {start_key}/{end_key}") from None
     if end <= start:
         raise FluviusPayloadError(f"{what}: period ends before it starts")
@@ -284,7 +284,7 @@ def _peak(
         return None
     try:
         peak_start, peak_end = parse_instant(start), parse_instant(end)
-    except TypeError, ValueError:
+    except (TypeError, ValueError):
         raise FluviusPayloadError(f"{what}: peak without valid start/end") from None
     return MonthlyPeak(month=month_of(*month), power_kw=power, start=peak_start, end=peak_end)
 

@@ -1,5 +1,5 @@
-"""URL rules: plain http only towards loopback, plus masking of identifiers for messages
-and for the diagnostics download."""
+"""URL rules: plain http only towards loopback; the EAN check; masking of identifiers for
+messages and for the diagnostics download."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def checked_url(raw: str | URL, *, what: str) -> URL:
     """
     try:
         url = URL(raw) if isinstance(raw, str) else raw
-    except TypeError, ValueError:
+    except (TypeError, ValueError):
         raise FluviusInsecureUrlError(f"{what} is not a valid URL") from None
     if not url.is_absolute() or not is_allowed(url):
         raise FluviusInsecureUrlError(
@@ -51,6 +51,23 @@ def checked_url(raw: str | URL, *, what: str) -> URL:
     if url.user or url.password:
         raise FluviusInsecureUrlError(f"{what} must not carry credentials")
     return url
+
+
+class InvalidEan(ValueError):
+    """The EAN is not a Belgian 18-digit GSRN with a valid check digit."""
+
+
+def normalize_ean(raw: str) -> str:
+    """Strip white space and check length, prefix and GS1 mod-10 check digit (InvalidEan)."""
+    ean = "".join(raw.split())
+    if len(ean) != 18 or not ean.isdigit() or not ean.startswith("54"):
+        raise InvalidEan
+    total = sum(
+        int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(ean[:-1]))
+    )
+    if (10 - total % 10) % 10 != int(ean[-1]):
+        raise InvalidEan
+    return ean
 
 
 def mask_ean(ean: str) -> str:

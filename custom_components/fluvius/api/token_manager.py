@@ -17,11 +17,12 @@ from .errors import (
     FluviusAccountLockedError,
     FluviusAuthError,
     FluviusError,
+    FluviusInvalidCredentialsError,
     FluviusLoginRejectedError,
 )
 from .msal import MsalConfig
 from .security import checked_url
-from .tokens import TokenSet, account_key
+from .tokens import FALLBACK_LIFETIME, TokenSet, account_key, jwt_expiry
 from .transport import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +83,13 @@ class TokenManager:
             self._password = password
             self._blocked = None
 
+    def adopt(self, access_token: str) -> None:
+        """Use an access token obtained elsewhere until it expires (its JWT `exp`, else
+        FALLBACK_LIFETIME); it comes without a refresh token."""
+        now = self._clock()
+        expires_at = jwt_expiry(access_token) or now + FALLBACK_LIFETIME
+        self._tokens = TokenSet(access_token, None, expires_at, None, now)
+
     def export(self) -> dict[str, Any] | None:
         if self._tokens is None:
             return None
@@ -111,7 +119,7 @@ class TokenManager:
                     redirect_uri=str(msal["redirect_uri"]),
                     scopes=tuple(str(s) for s in msal["scopes"]),
                 )
-        except KeyError, TypeError, ValueError, AttributeError, FluviusError:
+        except (KeyError, TypeError, ValueError, AttributeError, FluviusError):
             _LOGGER.debug("Ignoring stored tokens that do not parse")
             return False
         self._tokens, self._config = tokens, config
@@ -148,6 +156,9 @@ class TokenManager:
             blocked = self._blocked
             message = f"{blocked}; not retried automatically: call login() or set a new password"
             raise type(blocked)(message, **_extra(blocked))
+        if not self._password:
+            # A client given only a token: never send B2C an empty password (it counts).
+            raise FluviusInvalidCredentialsError("no password to sign in with")
         login = B2CLogin(self._transport, self._portal, self._email, self._password)
         try:
             tokens, config = await login.run(self._clock)

@@ -22,7 +22,7 @@ def jwt_expiry(token: str) -> datetime | None:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return _epoch(claims.get("exp"))
-    except IndexError, ValueError, AttributeError, TypeError, RecursionError:
+    except (IndexError, ValueError, AttributeError, TypeError, RecursionError):
         return None
 
 
@@ -32,7 +32,7 @@ def _epoch(value: object) -> datetime | None:
         return None
     try:
         return datetime.fromtimestamp(seconds, UTC)
-    except OverflowError, OSError, ValueError:
+    except (OverflowError, OSError, ValueError):
         return None
 
 
@@ -43,7 +43,7 @@ def _after(now: datetime, value: object) -> datetime | None:
         return None
     try:
         return now + timedelta(seconds=seconds)
-    except OverflowError, ValueError:
+    except (OverflowError, ValueError):
         return None
 
 

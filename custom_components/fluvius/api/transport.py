@@ -100,7 +100,7 @@ def retry_after(raw: str | None, now: datetime) -> float | None:
         pass
     try:
         moment = parsedate_to_datetime(raw)
-    except TypeError, ValueError, IndexError:
+    except (TypeError, ValueError, IndexError):
         return None
     if moment.tzinfo is None:
         return None
