@@ -21,7 +21,8 @@ quarter-hours imported without a price are costed where a price has come since.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 import logging
 
@@ -160,6 +161,18 @@ class StatisticsBackfill:
         self._generation += 1
         self.done = False
 
+    @contextmanager
+    def _running(self, activity: str) -> Iterator[None]:
+        """Tell the History import sensor what runs now, and that it ended (done, failed or
+        cancelled): the end is reported at once, not with whatever reports progress next."""
+        self.activity = activity
+        self._on_progress()
+        try:
+            yield
+        finally:
+            self.activity = None
+            self._on_progress()
+
     @property
     def idle(self) -> bool:
         """Nothing is left to import, re-import or re-cost."""
@@ -169,17 +182,13 @@ class StatisticsBackfill:
         """Re-cost the imported history with the new price settings (in the background: the
         energy statistics stay as they are, and so does the import's progress)."""
         self.recost_due = False
-        self.activity = "recosting"
-        self._on_progress()
-        try:
-            async with self._lock:
-                await self._statistics.async_recost_if_changed()
-        except BaseException:
-            self.recost_due = True
-            raise
-        finally:
-            self.activity = None
-            self._on_progress()
+        with self._running("recosting"):
+            try:
+                async with self._lock:
+                    await self._statistics.async_recost_if_changed()
+            except BaseException:
+                self.recost_due = True
+                raise
 
     async def async_price_unpriced(self) -> None:
         """Cost the quarter-hours imported without a price where the source has one now;
@@ -202,11 +211,8 @@ class StatisticsBackfill:
     async def _catch_up(self) -> None:
         """The history import proper; the coordinator's fetches wait until it is done."""
         self.recost_due = False
-        self.activity = "importing"
-        try:
+        with self._running("importing"):
             await self._catch_up_locked()
-        finally:
-            self.activity = None
 
     async def _catch_up_locked(self) -> None:
         generation = self._generation
@@ -271,7 +277,6 @@ class StatisticsBackfill:
         days = self._store.daily_days()
         if not days:
             return
-        self.activity = "refining"
         _LOGGER.info(
             "%s: Fluvius now serves %s values; re-importing %d days held as daily totals",
             self._name,
@@ -285,31 +290,29 @@ class StatisticsBackfill:
         ]
         done = 0
         try:
-            for first, last in chunks:
-                async with self._lock:
-                    start, _ = day_bounds(first, self._day_start_hour)
-                    _, end = day_bounds(last, self._day_start_hour)
-                    daily = self._store.get(start, end)
-                    intervals = await self._client.measurements(
-                        self._ean, self._serial, first, last, daily=daily
-                    )
-                    await self._import(intervals)
-                    self._store.still_daily(
-                        day
-                        for day in daily_total_days(intervals, self._day_start_hour)
-                        if first <= day <= last
-                    )
-                done += (last - first).days + 1
-                self.progress = round(100 * done / len(days), 1)
-                self._on_progress()
-                await asyncio.sleep(PAUSE_SECONDS)
+            with self._running("refining"):
+                for first, last in chunks:
+                    async with self._lock:
+                        start, _ = day_bounds(first, self._day_start_hour)
+                        _, end = day_bounds(last, self._day_start_hour)
+                        daily = self._store.get(start, end)
+                        intervals = await self._client.measurements(
+                            self._ean, self._serial, first, last, daily=daily
+                        )
+                        await self._import(intervals)
+                        self._store.still_daily(
+                            day
+                            for day in daily_total_days(intervals, self._day_start_hour)
+                            if first <= day <= last
+                        )
+                    done += (last - first).days + 1
+                    self.progress = round(100 * done / len(days), 1)
+                    self._on_progress()
+                    await asyncio.sleep(PAUSE_SECONDS)
+                self.progress = 100.0
         except BaseException:
             self.refine_due = True  # resumes with the days still held as daily totals
             raise
-        finally:
-            self.activity = None
-        self.progress = 100.0
-        self._on_progress()
         _LOGGER.info("%s: re-import at %s resolution complete", self._name, finest)
 
     async def _run_step(

@@ -446,3 +446,18 @@ class TestValidatedDay:
             assert validated(fluvius, ean, day, now)  # the premise
             assert state_of(hass, ean, "measurement_day").attributes["final"] is True
         assert_electricity_matches(hass, fluvius, ELEC_EAN)
+
+
+async def test_history_import_reports_its_end(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """Once the history import of each meter is done, its History import sensor says so at
+    once: 100 % and activity idle, not "importing" until something else reports progress
+    (issue #23, item 1)."""
+    await setup_entry(hass, both_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for ean in (ELEC_EAN, GAS_EAN):
+        assert coordinator(both_entry, ean).backfill.done, ean  # the premise
+        state = state_of(hass, ean, "backfill_progress")
+        assert float(state.state) == 100.0, ean
+        assert state.attributes["activity"] == "idle", ean
