@@ -1,0 +1,1 @@
+"""Tests of the `fluvius` command line tool (custom_components/fluvius/cli)."""
