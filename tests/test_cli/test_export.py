@@ -175,6 +175,7 @@ async def test_a_year_of_quarter_hours_within_the_budget(
     assert len(expected) == 365 * 96
     assert rows == expected
     data = simulator.stats.requests["measurements"]
+    print(f"365-day export: {data} data requests, {sum(simulator.stats.requests.values())} in all")
     # One request per day, one daily request per 31-day step, a few to judge the codes.
     assert data <= 365 + math.ceil(365 / 31) + 10, data
     progress = [line for line in result.err.splitlines() if "requests" in line]
