@@ -76,7 +76,7 @@ def settings_from(args: Any, environ: Mapping[str, str], *, prompt: bool) -> Set
             value = environ.get(ENVIRONMENT[name], "")
         return str(value).strip()
 
-    bearer = pick("bearer_token") or None
+    bearer = pick("bearer_token").removeprefix("Bearer ").strip() or None
     email = pick("email")
     if not email and not bearer:
         raise UsageError("give the Mijn Fluvius e-mail address: --email or FLUVIUS_LOGIN")
