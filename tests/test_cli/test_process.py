@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-from collections.abc import AsyncIterator
 import csv
 from datetime import UTC, datetime, timedelta
 import io
@@ -28,14 +27,10 @@ CLI = ROOT / "custom_components" / "fluvius" / "cli"
 
 
 @pytest.fixture
-async def wall_clock_simulator(socket_enabled) -> AsyncIterator[FluviusSimulator]:
-    """The simulator as scripts/develop runs it: real time, a year of history."""
-    sim = FluviusSimulator.demo(clock=SimClock(datetime.now(UTC), realtime=True))
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
+def sim_clock() -> SimClock:
+    """The simulator as scripts/develop runs it: on the wall clock, a year of history (the
+    tool in another process reads the wall clock)."""
+    return SimClock(datetime.now(UTC), realtime=True)
 
 
 @pytest.fixture
@@ -73,9 +68,9 @@ async def finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
 
 
 async def test_a_process_without_home_assistant(
-    wall_clock_simulator: FluviusSimulator, no_home_assistant: dict[str, str]
+    simulator: FluviusSimulator, no_home_assistant: dict[str, str]
 ) -> None:
-    sim = wall_clock_simulator
+    sim = simulator
     env = {**no_home_assistant, **account(sim)}
     code, out, err = await finish(await start(env, "export", "--days-back", "2", "--quiet"))
     assert code == 0, err
@@ -102,11 +97,11 @@ async def test_a_process_without_home_assistant(
 
 
 async def test_ctrl_c_ends_cleanly(
-    wall_clock_simulator: FluviusSimulator, no_home_assistant: dict[str, str], tmp_path: Path
+    simulator: FluviusSimulator, no_home_assistant: dict[str, str], tmp_path: Path
 ) -> None:
     """Interrupted while Fluvius keeps it waiting: exit 130, one line, no traceback, no
     half-written output file; the sign-in is kept in the cache for the next run."""
-    sim = wall_clock_simulator
+    sim = simulator
     sim.faults.inject("measurements", "timeout", count=None)
     target, cache = tmp_path / "out.csv", tmp_path / "cache.json"
     env = {**no_home_assistant, **account(sim)}

@@ -91,14 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fluvius {report.version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = [_common()]
-    formatter = argparse.RawDescriptionHelpFormatter
 
-    exporting = commands.add_parser(
+    def command(
+        name: str, summary: str, *, formats: list[str], description: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            parents=common,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=EPILOG,
+            help=summary,
+            description=description or summary,
+        )
+        sub.add_argument("--format", choices=formats, default=formats[0])
+        return sub
+
+    exporting = command(
         "export",
-        parents=common,
-        formatter_class=formatter,
-        epilog=EPILOG,
-        help="one row per interval and register (CSV or JSON)",
+        "one row per interval and register (CSV or JSON)",
+        formats=["csv", "json"],
         description="One row per interval and register: start, end (ISO, with offset), "
         "resolution, register, value, unit, status (measured or estimated).",
     )
@@ -108,43 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(export.RESOLUTIONS),
         help="default: the finest Fluvius serves for the meter (gas: hour)",
     )
-    exporting.add_argument("--format", choices=["csv", "json"], default="csv")
     exporting.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
 
-    summarizing = commands.add_parser(
+    summarizing = command(
         "summary",
-        parents=common,
-        formatter_class=formatter,
-        epilog=EPILOG,
-        help="per day and in total: consumption, injection, net usage, the month's peak",
+        "per day and in total: consumption, injection, net usage, the month's peak",
+        formats=["text", "json"],
     )
     _days(summarizing, 7)
-    summarizing.add_argument("--format", choices=["text", "json"], default="text")
 
-    peaking = commands.add_parser(
+    peaking = command(
         "peaks",
-        parents=common,
-        formatter_class=formatter,
-        epilog=EPILOG,
-        help="monthly peaks and the capacity tariff's 12-month average",
+        "monthly peaks and the capacity tariff's 12-month average",
+        formats=["text", "json"],
     )
     peaking.add_argument("--months", type=int, metavar="N", help="the last N months (default 12)")
     peaking.add_argument("--from", dest="from_", metavar="YYYY-MM", help="first month")
     peaking.add_argument("--until", metavar="YYYY-MM", help="last month (default: this month)")
-    peaking.add_argument("--format", choices=["text", "json"], default="text")
 
-    reporting = commands.add_parser(
+    reporting = command(
         "report",
-        parents=common,
-        formatter_class=formatter,
-        epilog=EPILOG,
-        help="what Mijn Fluvius answered for this account, redacted, for a bug report",
+        "what Mijn Fluvius answered for this account, redacted, for a bug report",
+        formats=["markdown", "json"],
         description="Asks what the integration asks when a meter is added (every code, a few "
         "days, the daily totals, the peaks), from scratch, and prints what came back: no EAN, "
         "serial, e-mail or token. Paste it into the issue.",
     )
     _days(reporting, 3)
-    reporting.add_argument("--format", choices=["markdown", "json"], default="markdown")
     return parser
 
 
