@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import replace
 import logging
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
 from .account import FluviusAccount, account_store
 from .const import DOMAIN, SUBENTRY_METER
 from .coordinator import FluviusCoordinator
+from .entity import meter_added_signal
 from .issues import async_delete_meter_issues
 from .migration import VERSION, async_migrate_entries
 from .models import FluviusConfigEntry, FluviusRuntime, MeterConfig
@@ -53,13 +55,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     meters: dict[str, FluviusCoordinator] = {}
     not_ready: list[tuple[str, ConfigEntryNotReady]] = []
     try:
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type != SUBENTRY_METER:
-                continue
+        for subentry_id, subentry in _meter_subentries(entry).items():
             meter = MeterConfig.from_subentry(subentry)
-            coordinator = meters[subentry.subentry_id] = FluviusCoordinator(
-                hass, entry, account, meter
-            )
+            coordinator = meters[subentry_id] = FluviusCoordinator(hass, entry, account, meter)
             try:
                 await coordinator.async_config_entry_first_refresh()
             except ConfigEntryNotReady as err:
@@ -74,8 +72,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
         await account.async_close()
         raise
     entry.runtime_data = FluviusRuntime(account, meters, dict(entry.data), dict(entry.options))
-    # Changed prices and history settings apply in place; added meters, a changed serial,
-    # credentials and options take effect by reloading.
+    # Added and removed meters, changed prices and history settings apply in place; a changed
+    # serial, credentials and options take effect by reloading.
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # History imports run in the background: startup and the config flow never wait for them.
@@ -84,44 +82,70 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     return True
 
 
+def _meter_subentries(entry: FluviusConfigEntry) -> dict[str, ConfigSubentry]:
+    """The entry's meter subentries, by subentry ID."""
+    return {
+        subentry_id: subentry
+        for subentry_id, subentry in entry.subentries.items()
+        if subentry.subentry_type == SUBENTRY_METER
+    }
+
+
 async def _async_entry_updated(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
-    """Apply changed settings. A meter's new prices, days of history or import cut-off apply
-    in place (its history is re-costed or imported in the background; no entity of the
-    account goes unavailable); anything else reloads the entry. A meter whose subentry was
-    deleted takes its statistics and issues along."""
-    for subentry_id, coordinator in entry.runtime_data.meters.items():
-        if subentry_id not in entry.subentries:
-            await async_remove_meter(
-                hass, subentry_id, coordinator.meter, coordinator.quarter_hours
-            )
+    """Apply changed settings. A meter added or removed is set up or unloaded alone, and a
+    meter's new prices, days of history or import cut-off apply in place (its history is
+    re-costed or imported in the background): the account's other meters, their entities
+    and coordinators, are left as they are. Anything else reloads the entry. A meter whose
+    subentry was deleted takes its statistics and issues along."""
+    runtime = entry.runtime_data
+    subentries = _meter_subentries(entry)
+    for subentry_id in [s for s in runtime.meters if s not in subentries]:
+        coordinator = runtime.meters.pop(subentry_id)
+        await coordinator.async_stop()
+        await async_remove_meter(hass, subentry_id, coordinator.meter, coordinator.quarter_hours)
     if (changed := _changed_in_place(entry)) is None:
         await hass.config_entries.async_reload(entry.entry_id)
         return
     for coordinator, meter in changed:
         coordinator.async_apply(meter)
+    for subentry_id, subentry in subentries.items():
+        if subentry_id not in runtime.meters:
+            await _async_add_meter(hass, entry, subentry)
+
+
+async def _async_add_meter(
+    hass: HomeAssistant, entry: FluviusConfigEntry, subentry: ConfigSubentry
+) -> None:
+    """Set up a meter added to the loaded account: its coordinator (on the account's
+    client), its entities on each platform, its history import."""
+    coordinator = FluviusCoordinator(
+        hass, entry, entry.runtime_data.account, MeterConfig.from_subentry(subentry)
+    )
+    entry.runtime_data.meters[subentry.subentry_id] = coordinator
+    await coordinator.async_refresh()
+    if not coordinator.last_update_success:
+        # Set up unavailable, like a meter out of reach at setup: it retries on its own.
+        _LOGGER.warning("%s is not reachable yet", coordinator.meter.title)
+    async_dispatcher_send(hass, meter_added_signal(entry.entry_id), subentry.subentry_id)
+    coordinator.async_start_backfill()
 
 
 def _changed_in_place(
     entry: FluviusConfigEntry,
 ) -> list[tuple[FluviusCoordinator, MeterConfig]] | None:
-    """The meters whose settings changed in ways applied without a reload (prices, days of
-    history, where imports stop), with their new settings; None when anything else changed
-    (credentials, options, the meters themselves, a serial, or a capacity price set or
-    removed: its sensor comes or goes)."""
+    """The set-up meters whose settings changed in ways applied without a reload (prices,
+    days of history, where imports stop), with their new settings; None when anything else
+    changed (credentials, options, a serial, or a capacity price set or removed: its sensor
+    comes or goes). Meters added or removed are not changes of this kind."""
     runtime = entry.runtime_data
     if dict(entry.data) != runtime.entry_data or dict(entry.options) != runtime.entry_options:
         return None
-    subentries = {
-        subentry_id: subentry
-        for subentry_id, subentry in entry.subentries.items()
-        if subentry.subentry_type == SUBENTRY_METER
-    }
-    if set(subentries) != set(runtime.meters):
-        return None
+    subentries = _meter_subentries(entry)
     changed: list[tuple[FluviusCoordinator, MeterConfig]] = []
-    for subentry_id, subentry in subentries.items():
-        coordinator = runtime.meters[subentry_id]
-        old, new = coordinator.meter, MeterConfig.from_subentry(subentry)
+    for subentry_id, coordinator in runtime.meters.items():
+        if subentry_id not in subentries:
+            continue
+        old, new = coordinator.meter, MeterConfig.from_subentry(subentries[subentry_id])
         if new == old:
             continue
         in_place = replace(

@@ -18,9 +18,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.models import MeterType, MonthlyPeak
+from .api.models import MonthlyPeak
 from .coordinator import FluviusCoordinator
-from .entity import FluviusEntity
+from .entity import FluviusEntity, async_add_meter_entities, electricity_only
 from .models import FluviusConfigEntry
 from .peaks import month_key
 from .snapshot import FluviusData
@@ -36,9 +36,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Electricity meters get the peaks calendar, on their subentry."""
-    for subentry_id, coordinator in entry.runtime_data.meters.items():
-        if coordinator.meter_type is MeterType.ELECTRICITY:
-            async_add_entities([FluviusPeakCalendar(coordinator)], config_subentry_id=subentry_id)
+    async_add_meter_entities(hass, entry, async_add_entities, electricity_only(FluviusPeakCalendar))
 
 
 def peak_event(peak: MonthlyPeak) -> CalendarEvent:

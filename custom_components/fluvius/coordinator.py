@@ -114,6 +114,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
             self.hass, self.backfill.async_run_safely(), f"{DOMAIN} import {self.name}"
         )
 
+    async def async_stop(self) -> None:
+        """This meter alone goes (its subentry was removed): end its import and polling."""
+        if self._backfill_task is not None:
+            self._backfill_task.cancel()
+            await asyncio.wait([self._backfill_task])
+        await self.async_shutdown()
+
     @callback
     def async_apply(self, meter: MeterConfig) -> None:
         """New settings that need no reload (prices, days of history, where imports stop):

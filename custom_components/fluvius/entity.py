@@ -1,14 +1,55 @@
-"""Base entity of the Fluvius integration."""
+"""Base entity of the Fluvius integration, and how each platform adds a meter's entities."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .api.models import MeterType
 from .api.security import mask_ean
 from .const import CONFIGURATION_URL, DOMAIN, MANUFACTURER
 from .coordinator import FluviusCoordinator
+from .models import FluviusConfigEntry
+
+
+def meter_added_signal(entry_id: str) -> str:
+    """The dispatcher signal of a meter set up in a loaded entry (its subentry ID)."""
+    return f"{DOMAIN}_{entry_id}_meter_added"
+
+
+@callback
+def async_add_meter_entities(
+    hass: HomeAssistant,
+    entry: FluviusConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_of: Callable[[FluviusCoordinator], Iterable[Entity]],
+) -> None:
+    """Add each meter's entities of one platform, on the meter's subentry: the meters set up
+    with the entry now, and every meter added later (without reloading the account)."""
+
+    @callback
+    def add(subentry_id: str) -> None:
+        coordinator = entry.runtime_data.meters[subentry_id]
+        async_add_entities(list(entities_of(coordinator)), config_subentry_id=subentry_id)
+
+    for subentry_id in entry.runtime_data.meters:
+        add(subentry_id)
+    entry.async_on_unload(async_dispatcher_connect(hass, meter_added_signal(entry.entry_id), add))
+
+
+def electricity_only(
+    make: Callable[[FluviusCoordinator], Entity],
+) -> Callable[[FluviusCoordinator], list[Entity]]:
+    """One entity per electricity meter, none for gas (it has no capacity tariff)."""
+    return lambda coordinator: (
+        [make(coordinator)] if coordinator.meter_type is MeterType.ELECTRICITY else []
+    )
 
 
 class FluviusEntity(CoordinatorEntity[FluviusCoordinator]):

@@ -21,9 +21,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.start import async_at_started
 
-from .api.models import MeterType, MonthlyPeak
+from .api.models import MonthlyPeak
 from .coordinator import FluviusCoordinator
-from .entity import FluviusEntity
+from .entity import FluviusEntity, async_add_meter_entities, electricity_only
 from .models import FluviusConfigEntry
 from .peaks import KnownPeak, baseline, month_key, new_peaks
 from .snapshot import FluviusData
@@ -45,9 +45,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Electricity meters get the peak event; gas has no capacity tariff."""
-    for subentry_id, coordinator in entry.runtime_data.meters.items():
-        if coordinator.meter_type is MeterType.ELECTRICITY:
-            async_add_entities([FluviusPeakEvent(coordinator)], config_subentry_id=subentry_id)
+    async_add_meter_entities(hass, entry, async_add_entities, electricity_only(FluviusPeakEvent))
 
 
 def _known_from(stored: Mapping[str, Any] | None) -> KnownPeak | None:

@@ -30,7 +30,7 @@ from .api.brussels import BRUSSELS
 from .api.models import MeterType, Register
 from .coordinator import FluviusCoordinator
 from .days import DayTotals
-from .entity import FluviusEntity
+from .entity import FluviusEntity, async_add_meter_entities
 from .models import FluviusConfigEntry
 from .peaks import capacity_tariff, month_key
 from .pricing import PriceSettings, capacity_cost
@@ -317,27 +317,29 @@ async def async_setup_entry(
     entry: FluviusConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the sensors of each meter, on its subentry."""
-    registered = {
-        registry_entry.unique_id
-        for registry_entry in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-    }
-    for subentry_id, coordinator in entry.runtime_data.meters.items():
-        async_add_entities(
-            [
-                *(
-                    FluviusSensor(coordinator, description)
-                    for description in _descriptions(coordinator, registered)
-                ),
-                *(
-                    FluviusCostSensor(coordinator, description, hass.config.currency)
-                    for description in COST_SENSORS
-                    if description.has_fn(coordinator)
-                ),
-                BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
-            ],
-            config_subentry_id=subentry_id,
-        )
+    """Create the sensors of each meter, on its subentry (also of a meter added later)."""
+
+    def sensors(coordinator: FluviusCoordinator) -> list[SensorEntity]:
+        registered = {
+            registry_entry.unique_id
+            for registry_entry in er.async_entries_for_config_entry(
+                er.async_get(hass), entry.entry_id
+            )
+        }
+        return [
+            *(
+                FluviusSensor(coordinator, description)
+                for description in _descriptions(coordinator, registered)
+            ),
+            *(
+                FluviusCostSensor(coordinator, description, hass.config.currency)
+                for description in COST_SENSORS
+                if description.has_fn(coordinator)
+            ),
+            BackfillProgressSensor(coordinator, BACKFILL_PROGRESS),
+        ]
+
+    async_add_meter_entities(hass, entry, async_add_entities, sensors)
 
 
 class FluviusSensor(FluviusEntity, SensorEntity):

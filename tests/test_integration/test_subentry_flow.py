@@ -22,7 +22,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -226,8 +226,8 @@ async def test_add_meter(
     added: tuple[str, str, MeterType],
 ) -> None:
     """The second meter of a loaded account: EAN and serial only, probed with the entry's
-    client; one subentry more, the entry reloaded once with both meters on one client, its
-    sensors true, and still the one login of the setup."""
+    client; one subentry more, set up without reloading the entry, both meters on one
+    client, their sensors true, and still the one login of the setup."""
     entry = make_entry(hass, *first)
     await set_up(hass, entry)
     assert fluvius.stats.logins == 1
@@ -258,13 +258,80 @@ async def test_add_meter(
         CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
     }
     assert entry.state is ConfigEntryState.LOADED
-    assert setups == [entry.entry_id]  # reloaded once, with the new meter
+    assert setups == []  # the new meter is set up alone, the entry not reloaded
     assert set(entry.runtime_data.meters) == set(entry.subentries)
     assert coordinator(entry, first[0]).account.client is coordinator(entry, ean).account.client
     assert_sensors_match_truth(hass, fluvius, first[0])
     assert_sensors_match_truth(hass, fluvius, ean)
     assert fluvius.stats.logins == 1
     assert fluvius.stats.requests["self_asserted"] == 1
+
+
+async def test_add_and_remove_meter_leave_the_other_meters_alone(
+    hass: HomeAssistant, fluvius: FluviusSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding a meter sets up that meter only, and removing one unloads that meter only: the
+    account is not reloaded, the other meters' entities never become unavailable and their
+    coordinators stay the same objects (issue #23, item 2); the added meter shows the truth,
+    the removed one leaves no entity, device or statistic behind."""
+    monkeypatch.setattr(
+        "custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", TEST_HISTORY_DAYS
+    )
+    entry = account_entry([ELEC, (SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY)], 7)
+    entry.add_to_hass(hass)
+    await set_up(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    elec, single = coordinator(entry, ELEC_EAN), coordinator(entry, SINGLE_EAN)
+    setups = count_setups(monkeypatch)
+    unavailable: list[str] = []
+
+    def watch(event: Event) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state == "unavailable":
+            unavailable.append(event.data["entity_id"])
+
+    hass.bus.async_listen("state_changed", watch)
+    result = await add_meter(hass, entry)
+    result = await configure(hass, result["flow_id"], meter_input(GAS_EAN, GAS_SERIAL))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert setups == []
+    assert entry.state is ConfigEntryState.LOADED
+    assert unavailable == []
+    assert coordinator(entry, ELEC_EAN) is elec
+    assert coordinator(entry, SINGLE_EAN) is single
+    assert set(entry.runtime_data.meters) == set(entry.subentries)
+    gas = coordinator(entry, GAS_EAN)
+    assert gas.account is elec.account
+    assert_sensors_match_truth(hass, fluvius, GAS_EAN)
+    assert_sensors_match_truth(hass, fluvius, ELEC_EAN)
+    assert gas.backfill.done
+    assert all((await statistics_rows(hass, GAS_EAN, ("gas_volume", "gas_energy"))).values())
+    registry = er.async_get(hass)
+    gas_entities = [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.unique_id.startswith(f"{GAS_EAN}_")
+    ]
+    assert gas_entities
+
+    gas_subentry = next(s for s in entry.subentries.values() if s.unique_id == GAS_EAN)
+    assert hass.config_entries.async_remove_subentry(entry, gas_subentry.subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert setups == []
+    assert entry.state is ConfigEntryState.LOADED
+    assert unavailable == []
+    assert set(entry.runtime_data.meters) == {subentry_id(ELEC_EAN), subentry_id(SINGLE_EAN)}
+    assert coordinator(entry, ELEC_EAN) is elec
+    assert coordinator(entry, SINGLE_EAN) is single
+    assert all(hass.states.get(entity_id) is None for entity_id in gas_entities)
+    assert not list(gas.async_contexts())  # no entity of the removed meter listens any more
+    stored = await statistics_rows(hass, GAS_EAN, ("gas_volume", "gas_energy"))
+    assert stored == {"gas_volume": [], "gas_energy": []}
+    assert_sensors_match_truth(hass, fluvius, ELEC_EAN)
+    assert_sensors_match_truth(hass, fluvius, SINGLE_EAN)
 
 
 @pytest.mark.parametrize("dialect", ["live", "random:2", "random:42"])
