@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.typing import UNDEFINED
 import probatio
 
 from .account import account_store, async_login, async_probe, fingerprint
@@ -67,6 +68,7 @@ from .names import account_title, meter_title
 from .price_form import (
     ATTR_STATE_CLASS,
     DUAL_REGISTERS,
+    RECOSTING,
     SINGLE_PRICES,
     SINGLE_REGISTERS,
     async_unpriced_days,
@@ -82,6 +84,7 @@ from .price_form import (
     gas_fallback_errors,
     has_fallbacks,
     price_entities,
+    recosts,
     source_schema,
     with_capacity,
     with_entity,
@@ -636,10 +639,15 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         )
 
     def _async_save(self, data: dict[str, Any]) -> SubentryFlowResult:
-        """Save the meter's settings and end the flow."""
+        """Save the meter's settings and end the flow: with a message that the history is
+        being re-costed in the background when the prices changed, else Home Assistant's
+        "successful"."""
         entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        meter_type = MeterType(subentry.data[CONF_METER_TYPE])
+        reason = RECOSTING if recosts(subentry.data, data, meter_type) else UNDEFINED
         listening = bool(entry.update_listeners)  # read first: a listener unloads
-        result = self.async_update_and_abort(entry, self._get_reconfigure_subentry(), data=data)
+        result = self.async_update_and_abort(entry, subentry, data=data, reason=reason)
         # A loaded entry's update listener reloads it if the settings changed; an entry
         # that is not loaded is set up again with them now.
         if not listening:

@@ -51,7 +51,7 @@ from .const import (
     PRICE_SOURCE_NONE,
 )
 from .prices import PER_KWH, PER_M3, async_history_start, parse_price_unit
-from .pricing import GAS_UNITS, HOUR
+from .pricing import GAS_UNITS, HOUR, PriceSettings
 
 DUAL_PRICES = tuple(
     f"{CONF_PRICE_PREFIX}{register.value}"
@@ -71,6 +71,8 @@ DUAL_REGISTERS = {Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW}
 # While a price entity prices gas, gas_price_unit is the entity's unit (pricing reads it);
 # the unit of the fixed gas price kept meanwhile waits here for a switch back.
 FIXED_GAS_PRICE_UNIT = "fixed_gas_price_unit"
+# The closing message of a price change that re-costs the history in the background.
+RECOSTING = "recosting"
 # A sensor's state class: without one, Home Assistant keeps no long-term statistics of it.
 ATTR_STATE_CLASS = "state_class"
 # The fixed prices a fallback price is prefilled from (the first one saved).
@@ -284,6 +286,14 @@ def gas_fallback_errors(
 def has_fallbacks(user_input: Mapping[str, Any], meter_type: MeterType) -> bool:
     """Whether every direction has a fallback price (then every quarter-hour is priced)."""
     return all(user_input.get(key) is not None for key in fallback_keys(meter_type))
+
+
+def recosts(old: Mapping[str, Any], new: Mapping[str, Any], meter_type: MeterType) -> bool:
+    """Whether saving ``new`` over ``old`` re-costs the imported history in the background:
+    the meter gets costs, and they come out differently (pricing's signature changes)."""
+    after = PriceSettings.from_data(new, meter_type)
+    before = PriceSettings.from_data(old, meter_type)
+    return after.enabled and after.signature != before.signature
 
 
 def with_no_costs(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -136,6 +136,8 @@ COST_SUFFIX = {key: f"{ENTITY_NAMES[key]} {COST_KIND[key]} (Fluvius" for key in 
 # The steps of a meter's settings (⚙): a menu, the price source, each source's form.
 SETTINGS = STRINGS["config_subentries"]["meter"]["step"]
 SOURCES = STRINGS["selector"]["price_source"]["options"]
+# How the settings close after new prices: the history is re-costed in the background.
+RECOSTING = STRINGS["config_subentries"]["meter"]["abort"]["recosting"]
 # A dynamic contract's price sensor, in the test's configuration: it has no history before this
 # Home Assistant started (like a Nord Pool sensor added today) and no state class.
 PRICE_ENTITY_NAME = "Electricity price"
@@ -680,11 +682,13 @@ def _number_field(page: Any, label: str) -> Any:
 
 
 async def _close_success(page: Any) -> None:
-    """The flow's "successful" dialog, closed."""
+    """The flow's closing dialog after new prices, closed: it says that the history is
+    re-costed in the background, and on which sensor to follow it."""
     from playwright.async_api import expect
 
-    done = page.get_by_text(re.compile(r"re-?configuration was successful", re.IGNORECASE))
+    done = page.get_by_text(RECOSTING.split(". ")[0])
     await expect(done).to_be_visible()
+    await expect(done).to_contain_text(STRINGS["entity"]["sensor"]["backfill_progress"]["name"])
     # The dialog's text button (its ✕ is a "Close" button too, without text).
     close = page.locator("ha-button").filter(has_text=re.compile(r"^\s*Close\s*$"))
     await close.click()

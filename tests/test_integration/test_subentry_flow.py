@@ -22,7 +22,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir, translation
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -714,7 +714,7 @@ def test_flow_texts_translated(path: str) -> None:
                 assert placeholder in steps[step]["description"]
     options = texts["selector"][CONF_PRICE_SOURCE]["options"]
     assert {key for key, text in options.items() if text} == {"none", "fixed", "entity"}
-    for key in ("already_configured_meter", "account_not_loaded", "reconfigure_successful"):
+    for key in ("already_configured_meter", "account_not_loaded", "recosting"):
         assert meter["abort"][key]
 
 
@@ -753,7 +753,7 @@ async def test_price_source_step(
     before = saved(both_entry, ELEC_EAN)
     result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: "fixed"})
     result = await configure(hass, result["flow_id"], DUAL_PRICES)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN) == {**before, CONF_PRICE_SOURCE: "fixed", **DUAL_PRICES}
     await hass.async_block_till_done()
     result = await settings_step(hass, both_entry, ELEC_EAN, "costs")
@@ -844,7 +844,7 @@ async def test_price_form_single_tariff(hass: HomeAssistant, fluvius: FluviusSim
     assert fields(result) == SINGLE
     prices = {"price_consumption_single": 0.31, "price_injection_single": 0.04}
     result = await configure(hass, result["flow_id"], prices)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(entry, SINGLE_EAN) == {
         **without_prices(SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "fixed",
@@ -869,7 +869,7 @@ async def test_price_fixed_saved(
     result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
     result = await configure(hass, result["flow_id"], prices)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "fixed",
@@ -894,6 +894,64 @@ async def test_price_fixed_saved(
         "price_consumption_high",
         "price_source",
     }
+
+
+async def test_saving_prices_says_the_history_is_recosted(
+    hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
+) -> None:
+    """Prices that change the costs close the settings with a message of their own (issue
+    #23, item 3): the history is re-costed in the background, to follow on the History import
+    sensor, whose activity then is "recosting" until the cost statistics are written. In
+    every language the message names that sensor and activity as the device page shows
+    them. Unchanged prices, no costs and a capacity price re-cost nothing: Home Assistant's
+    "successful"."""
+    await set_up_imported(hass, both_entry)
+    progress = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{ELEC_EAN}_backfill_progress"
+    )
+    assert progress is not None
+    activities: list[str] = []
+
+    def watch(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == progress and new is not None:
+            activities.append(new.attributes.get("activity", new.state))
+
+    hass.bus.async_listen("state_changed", watch)
+    result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
+    result = await configure(hass, result["flow_id"], DUAL_PRICES)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "recosting"
+    assert result.get("translation_domain") is None  # ours: config_subentries.meter.abort
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "recosting" in activities
+    assert hass.states.get(progress).attributes["activity"] == "idle"
+    costs = await statistics_rows(hass, ELEC_EAN, ("consumption_high_cost",))
+    assert costs["consumption_high_cost"]
+
+    activities.clear()
+    for step, typed in (
+        ("fixed", DUAL_PRICES),  # the same prices again
+        ("none", {}),
+    ):
+        result = await price_form(hass, both_entry, ELEC_EAN, step)
+        result = await configure(hass, result["flow_id"], typed)
+        assert result["reason"] == "reconfigure_successful", step
+        assert result.get("translation_domain") == "homeassistant"
+        await hass.async_block_till_done(wait_background_tasks=True)
+    result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
+    result = await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: 53.55})
+    assert result["reason"] == "reconfigure_successful"
+
+    for language in ("en", "nl", "fr"):
+        flows = await translation.async_get_translations(
+            hass, language, "config_subentries", [DOMAIN]
+        )
+        entities = await translation.async_get_translations(hass, language, "entity", [DOMAIN])
+        text = flows[f"component.{DOMAIN}.config_subentries.meter.abort.recosting"]
+        sensor = f"component.{DOMAIN}.entity.sensor.backfill_progress"
+        assert entities[f"{sensor}.name"] in text, language
+        assert entities[f"{sensor}.state_attributes.activity.state.recosting"] in text, language
 
 
 @pytest.mark.parametrize(
@@ -970,7 +1028,7 @@ async def test_price_entity_saved(
     assert PRICE_ENTITY in offered(result)
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **formula, **FALLBACKS}
     result = await configure(hass, result["flow_id"], typed)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "entity",
@@ -993,7 +1051,7 @@ async def test_price_entity_default_formula(
     result = await configure(hass, result["flow_id"], typed)
     assert result["type"] is FlowResultType.MENU  # no injection fallback: days without cost
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
         CONF_PRICE_SOURCE: "entity",
@@ -1194,7 +1252,7 @@ async def test_switching_source_keeps_the_other_prices(
     formula = {CONF_OFFTAKE_FACTOR: 1.21, CONF_OFFTAKE_OFFSET: 0.1}
     entity = {CONF_PRICE_ENTITY: PRICE_ENTITY, **formula, **suggested(result)}
     result = await configure(hass, result["flow_id"], entity)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     entity_keys = {**entity, CONF_INJECTION_FACTOR: 1, CONF_INJECTION_OFFSET: 0}
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
@@ -1249,7 +1307,7 @@ async def test_gas_switching_keeps_the_fixed_price_and_its_unit(
     assert result["errors"] == {CONF_FALLBACK_GAS: "fallback_gas_unit"}
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 0.11}
     result = await configure(hass, result["flow_id"], typed)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     data = saved(both_entry, GAS_EAN)
     assert data[CONF_GAS_PRICE_UNIT] == "kWh"  # the entity prices the gas energy
     assert (data[CONF_GAS_PRICE], data["fixed_gas_price_unit"]) == (1.25, "m³")
@@ -1283,7 +1341,7 @@ async def test_gas_fallback_prefilled_in_the_same_unit_is_kept(
     result = await price_form(hass, both_entry, GAS_EAN, "entity")
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **suggested(result)}
     result = await configure(hass, result["flow_id"], typed)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     data = saved(both_entry, GAS_EAN)
     assert (data[CONF_FALLBACK_GAS], data[CONF_GAS_PRICE_UNIT]) == (1.25, "m³")
 
@@ -1342,7 +1400,7 @@ async def test_entity_without_history_confirmed(
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_entity"})
     assert suggested(result)[CONF_FALLBACK_OFFTAKE] == 0.3
     result = await configure(hass, result["flow_id"], {**typed, **FALLBACKS})
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN)[CONF_FALLBACK_INJECTION] == 0.04
 
 
@@ -1377,7 +1435,7 @@ async def test_entity_with_no_history_confirmed_then_saved(
     }
     assert (last_day - first_day).days + 1 >= TEST_HISTORY_DAYS
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     data = saved(both_entry, ELEC_EAN)
     assert (data[CONF_PRICE_SOURCE], data[CONF_PRICE_ENTITY]) == ("entity", PRICE_ENTITY)
     assert not set(data) & ELEC_FALLBACKS
@@ -1398,7 +1456,7 @@ async def test_entity_covering_the_history_needs_no_confirmation(
     )
     result = await price_form(hass, both_entry, ELEC_EAN, "entity")
     result = await configure(hass, result["flow_id"], {CONF_PRICE_ENTITY: PRICE_ENTITY})
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
 
 
 @pytest.mark.parametrize(
@@ -1429,7 +1487,7 @@ async def test_entity_without_state_class_confirmed(
     assert placeholders["entity"] == f"Price ({PRICE_ENTITY})"
     assert ("days" in placeholders) is not bool(fallbacks)
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
 
 
@@ -1533,7 +1591,7 @@ async def test_price_gas_saved(  # noqa: PLR0917
     await set_up(hass, both_entry)
     result = await price_form(hass, both_entry, GAS_EAN, source)
     result = await configure(hass, result["flow_id"], typed)
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "recosting"
     assert saved(both_entry, GAS_EAN) == {
         **without_prices(GAS_EAN, GAS_SERIAL, MeterType.GAS),
         **stored,
