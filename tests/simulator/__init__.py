@@ -163,6 +163,14 @@ Options (keyword arguments; most may also be changed live via `sim.options.<name
 - throttle_limit (None): more than N SelfAsserted posts in one sim-clock minute ->
   AADB2C90244 (also: faults.inject("self_asserted", "b2c_error", code=...)).
 - shuffle_periods (False): periods (and peak months) come unsorted with one duplicate.
+- zero_registers ("send"): how the current measurement endpoint lists a register without
+  energy in a period (unknown on the real portal, docs/PORTAL.md). "send": every register
+  of the meter in every period, `v: 0` where it has none (the old format's habit). "omit":
+  a register whose value is 0 in a served period is left out of that period's `v`, at every
+  resolution (per quarter-hour, hour and day): a weekend day's daily period has no
+  consumption_high (weekends are night tariff all day), a night's quarter-hours no
+  injection, a gas hour without use an empty `v`. The ground truth is unchanged (it keeps
+  the zeros). The legacy endpoints keep their fixed fields (zeros sent) in both.
 - peaks_max_days (None): longest range (Brussels days) the spikes endpoints accept; None:
   the dialect's own (731, random dialects: seeded, at least 31 so any one month fits).
 - client_id, api_scope: what the MSAL config announces and B2C demands. No access token
@@ -275,6 +283,7 @@ from .state import (
     MSAL_VARIANTS,
     SETTINGS_VARIANTS,
     TOKEN_EXPIRY_FIELDS,
+    ZERO_REGISTERS,
     RequestRecord,
     SimOptions,
     SimStats,
@@ -297,6 +306,7 @@ __all__ = [
     "REGISTER_CODES",
     "SETTINGS_VARIANTS",
     "TOKEN_EXPIRY_FIELDS",
+    "ZERO_REGISTERS",
     "FaultInjector",
     "FluviusSimulator",
     "MeterTruth",

@@ -381,13 +381,18 @@ class PortalService:
         if self._withheld(request, series, resolution, now):
             return web.json_response([])
         periods = self._served_periods(request, series, (start, end), resolution, now)
-        body = [self._current_period(p) for p in periods]
+        omit = self.sim.options.zero_registers == "omit"
+        body = [self._current_period(p, omit_zeros=omit) for p in periods]
         return web.json_response(self._arrange(request, body))
 
     @staticmethod
-    def _current_period(period: Period) -> dict[str, Any]:
+    def _current_period(period: Period, *, omit_zeros: bool = False) -> dict[str, Any]:
+        """One period of the current API; `omit_zeros`: registers without energy in it are
+        left out (`zero_registers="omit"`), else listed with `v: 0`."""
         entries = []
         for register, value in period.values.items():
+            if omit_zeros and value == 0:
+                continue
             t, dc, unit = REGISTER_CODES[register]
             entries.append(
                 {

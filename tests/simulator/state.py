@@ -32,6 +32,9 @@ MSAL_VARIANTS = (
 SETTINGS_VARIANTS = ("compact", "pretty", "escaped", "tricky")
 TOKEN_EXPIRY_FIELDS = ("all", "expires_in_only", "jwt_only")
 ACCOUNT_KINDS = ("normal", "interactive", "disabled", "confirm_error")
+# Whether the current API lists a register without energy in a period with `v: 0` ("send")
+# or leaves it out of that period ("omit"): unknown on the real portal.
+ZERO_REGISTERS = ("send", "omit")
 
 TENANT = "klanten.onmicrosoft.com"
 POLICY = "B2C_1A_customer_signup_signin"
@@ -71,6 +74,7 @@ class SimOptions:
     lockout_max_seconds: int = 4 * 3600
     throttle_limit: int | None = None
     shuffle_periods: bool = False
+    zero_registers: str = "send"
     gas_daily_only: bool = False
     gas_day_windows: bool = True
     gas_daily_window: str | None = None
@@ -147,6 +151,7 @@ _CHOICES = {
     "msal_variant": MSAL_VARIANTS,
     "settings_variant": SETTINGS_VARIANTS,
     "token_expiry_fields": TOKEN_EXPIRY_FIELDS,
+    "zero_registers": ZERO_REGISTERS,
 }
 
 

@@ -15,7 +15,7 @@ from custom_components.fluvius.api.granularity import (
     import_dialects,
     judge_days,
 )
-from custom_components.fluvius.api.models import MeterType, Resolution
+from custom_components.fluvius.api.models import MeterType, Register, Resolution
 
 
 def walk(limit_days: int, total: int, known: RangeLimit | None = None) -> tuple[RangeLimit, int]:
@@ -97,10 +97,19 @@ def test_export_import_round_trip() -> None:
     meter = MeterDialect(meter_type=MeterType.GAS, legacy=True)
     meter.legacy_codes.codes["3"] = CodeKnowledge(Resolution.HOUR, limit=RangeLimit(max_ok=31))
     meter.peak_months.record_ok(12)
+    meter.registers = frozenset({Register.CONSUMPTION_HIGH, Register.INJECTION_LOW})
     data = export_dialects({"5414:SER": meter})
     restored = import_dialects(data)["5414:SER"]
     assert restored.to_dict() == meter.to_dict()
     assert restored.measurements.capabilities()[0].max_days == 31
+    assert restored.registers == meter.registers
+
+
+def test_dialect_stored_before_registers_were_kept() -> None:
+    """A dialect stored by an earlier version (no registers) loads, knowing none yet."""
+    data = export_dialects({"5414:SER": MeterDialect(meter_type=MeterType.GAS)})
+    del data["meters"]["5414:SER"]["registers"]
+    assert import_dialects(data)["5414:SER"].registers == frozenset()
 
 
 def test_import_skips_garbage() -> None:

@@ -10,8 +10,16 @@ from custom_components.fluvius.api.errors import (
     FluviusMeterNotAccessibleError,
     FluviusPayloadError,
 )
-from custom_components.fluvius.api.models import MeterType, Register, Resolution, ValueStatus
+from custom_components.fluvius.api.models import (
+    Interval,
+    MeterType,
+    Reading,
+    Register,
+    Resolution,
+    ValueStatus,
+)
 from custom_components.fluvius.api.parsing import (
+    absent_as_zero,
     judge_resolution,
     load_json,
     merge_intervals,
@@ -290,3 +298,34 @@ def test_merge_peaks_one_per_month() -> None:
         ]
     )
     assert [p.power_kw for p in merge_peaks([a, b])] == [4]
+
+
+def test_absent_register_reads_zero() -> None:
+    """A register the meter is known to have, left out of a period (a Saturday's day tariff,
+    a night's injection, a gas hour without use), reads 0 with the period's status; a
+    register never seen is not added; a period listing everything is kept as it is."""
+    high, low = Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW
+    parsed = parse_measurements(
+        [
+            period(T0, 15, [reading(1, 2, 0.25)]),
+            period(T0 + timedelta(minutes=15), 15, [reading(1, 2, 0.5, vs=1)]),
+            period(T0 + timedelta(minutes=30), 15, []),
+            period(T0 + timedelta(minutes=45), 15, [reading(1, 1, 0.1), reading(1, 2, 0.2)]),
+        ]
+    )
+    filled = absent_as_zero(parsed.intervals, [high, low])
+    assert [{r: v.value for r, v in i.readings.items()} for i in filled] == [
+        {high: 0.0, low: 0.25},
+        {high: 0.0, low: 0.5},
+        {high: 0.0, low: 0.0},
+        {high: 0.1, low: 0.2},
+    ]
+    assert [i.readings[high].status for i in filled[:3]] == [
+        ValueStatus.MEASURED,
+        ValueStatus.ESTIMATED,
+        ValueStatus.MEASURED,
+    ]
+    assert filled[3] is parsed.intervals[3]
+    assert absent_as_zero(parsed.intervals, []) == parsed.intervals
+    unseen = absent_as_zero([Interval(T0, T0 + timedelta(hours=1))], [Register.GAS_VOLUME])
+    assert unseen[0].readings == {Register.GAS_VOLUME: Reading(0.0, ValueStatus.MEASURED)}

@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.const import CONF_CAPACITY_PRICE, DOMAIN
 from tests.entries import coordinator
+from tests.recorded import statistics_rows
 from tests.simulator import FluviusSimulator, SimClock
 from tests.simulator.data import QUARTER_HOUR, VS_FINAL
 from tests.simulator.demo import (
@@ -30,8 +31,10 @@ from tests.simulator.demo import (
     ELEC_SERIAL,
     GAS_EAN,
     GAS_SERIAL,
+    OTHER_EAN,
     OTHER_EMAIL,
     OTHER_PASSWORD,
+    OTHER_SERIAL,
     RECENT_EAN,
     RECENT_SERIAL,
     SINGLE_EAN,
@@ -39,6 +42,7 @@ from tests.simulator.demo import (
 )
 
 from .conftest import make_entry
+from .test_init import assert_rows_match_truth
 
 ELECTRICITY_KEYS = {
     "consumption_high",
@@ -461,3 +465,64 @@ async def test_history_import_reports_its_end(
         state = state_of(hass, ean, "backfill_progress")
         assert float(state.state) == 100.0, ean
         assert state.attributes["activity"] == "idle", ean
+
+
+ELEC_REGISTERS = ("consumption_high", "consumption_low", "injection_high", "injection_low")
+GAS_REGISTERS = ("gas_volume", "gas_energy")
+
+
+@pytest.mark.parametrize("zeros", ["send", "omit"])
+async def test_saturday_day_tariff_is_zero(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    both_entry: MockConfigEntry,
+    move_to: Callable[[datetime], Awaitable[None]],
+    zeros: str,
+) -> None:
+    """A Saturday is night tariff all day: on a portal that lists its day tariff with 0, or
+    leaves it out, the newest day being that Saturday shows Consumption day tariff 0 (not
+    unknown), the day totals and every other sensor equal the truth, and the statistics
+    stay exact hour by hour, electricity and gas (issue #23, item 0).
+
+    A register never seen stays absent: the neighbour's meter has no solar panels, so where
+    the portal leaves zeros out its injection sensors stay unknown (where it sends them, 0).
+    """
+    fluvius.options.zero_registers = zeros
+    saturday = date(2026, 4, 11)
+    await move_to(datetime(2026, 4, 11, 12, 0, tzinfo=BRUSSELS))  # Friday is the newest day
+    neighbour = make_entry(
+        hass, OTHER_EAN, OTHER_SERIAL, email=OTHER_EMAIL, password=OTHER_PASSWORD
+    )
+    await setup_entry(hass, both_entry)
+    assert neighbour.state is ConfigEntryState.LOADED
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await move_to(datetime(2026, 4, 12, 8, 0, tzinfo=BRUSSELS))  # Saturday published at 7
+    now = dt_util.utcnow()
+    truth = fluvius.truth(ELEC_EAN).daily(saturday, as_of=now)
+    assert truth is not None
+    assert truth["consumption_high"] == 0  # the premise
+
+    assert_rows_match_truth(
+        await statistics_rows(hass, ELEC_EAN, ELEC_REGISTERS), fluvius, ELEC_EAN
+    )
+    assert_rows_match_truth(await statistics_rows(hass, GAS_EAN, GAS_REGISTERS), fluvius, GAS_EAN)
+    assert assert_measurement_day(hass, fluvius, ELEC_EAN) == saturday
+    assert_electricity_matches(hass, fluvius, ELEC_EAN)
+    assert float(state_of(hass, ELEC_EAN, "consumption_high").state) == 0
+    day = coordinator(both_entry, ELEC_EAN).data.days[saturday]
+    assert dict(day.values) == pytest.approx(truth, abs=1e-9)
+    gas_day = assert_measurement_day(hass, fluvius, GAS_EAN)
+    gas_truth = fluvius.truth(GAS_EAN).daily(gas_day, as_of=now)
+    assert gas_truth is not None
+    for key in GAS_REGISTERS:
+        assert float(state_of(hass, GAS_EAN, key).state) == pytest.approx(gas_truth[key])
+
+    assert assert_measurement_day(hass, fluvius, OTHER_EAN) == saturday
+    other = fluvius.truth(OTHER_EAN).daily(saturday, as_of=now)
+    assert other is not None
+    assert other["injection_high"] == other["injection_low"] == 0  # the premise
+    for key in ("consumption_high", "consumption_low"):
+        assert float(state_of(hass, OTHER_EAN, key).state) == pytest.approx(other[key]), key
+    for key in ("injection_high", "injection_low"):
+        state = state_of(hass, OTHER_EAN, key).state
+        assert state == ("0.0" if zeros == "send" else STATE_UNKNOWN), key

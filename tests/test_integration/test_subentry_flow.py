@@ -84,6 +84,19 @@ INTEGRATION = Path(__file__).parents[2] / "custom_components" / "fluvius"
 WRONG_SERIAL = "1KFM0020571243"  # two digits swapped
 
 
+def watch_unavailable(hass: HomeAssistant) -> list[str]:
+    """The entity IDs that become unavailable from now on, in order."""
+    unavailable: list[str] = []
+
+    def watch(event: Event) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state == "unavailable":
+            unavailable.append(event.data["entity_id"])
+
+    hass.bus.async_listen("state_changed", watch)
+    return unavailable
+
+
 async def add_meter(hass: HomeAssistant, entry: ConfigEntry) -> FlowResult:
     """Open "Add meter" on an entry."""
     return await hass.config_entries.subentries.async_init(
@@ -283,14 +296,7 @@ async def test_add_and_remove_meter_leave_the_other_meters_alone(
     await hass.async_block_till_done(wait_background_tasks=True)
     elec, single = coordinator(entry, ELEC_EAN), coordinator(entry, SINGLE_EAN)
     setups = count_setups(monkeypatch)
-    unavailable: list[str] = []
-
-    def watch(event: Event) -> None:
-        new = event.data["new_state"]
-        if new is not None and new.state == "unavailable":
-            unavailable.append(event.data["entity_id"])
-
-    hass.bus.async_listen("state_changed", watch)
+    unavailable = watch_unavailable(hass)
     result = await add_meter(hass, entry)
     result = await configure(hass, result["flow_id"], meter_input(GAS_EAN, GAS_SERIAL))
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -570,14 +576,7 @@ async def test_settings_change_applies_without_a_reload(
     setups = count_setups(monkeypatch)
     before = requests_sent(fluvius)
     elec, gas = coordinator(both_entry, ELEC_EAN), coordinator(both_entry, GAS_EAN)
-    unavailable: list[str] = []
-
-    def watch(event: Event) -> None:
-        new = event.data["new_state"]
-        if new is not None and new.state == "unavailable":
-            unavailable.append(event.data["entity_id"])
-
-    hass.bus.async_listen("state_changed", watch)
+    unavailable = watch_unavailable(hass)
     result = await settings_step(hass, both_entry, ELEC_EAN, "meter")
     result = await configure(
         hass,

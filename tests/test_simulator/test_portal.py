@@ -382,6 +382,31 @@ async def test_shuffled_periods(make_sim: SimFactory) -> None:
         assert [unique[k] for k in sorted(unique)] == plain
 
 
+@pytest.mark.parametrize("granularity", ["1", "2", "4"])
+async def test_zero_registers_omitted(make_sim: SimFactory, granularity: str) -> None:
+    """`zero_registers="omit"`: a register without energy in a period is left out of it (a
+    Saturday's day tariff, a night's injection, at every resolution); what is listed equals
+    the truth, and what is left out is 0 there. "send" (the default) lists every register."""
+    saturday = date(2026, 4, 11)
+    sim = await make_sim(zero_registers="omit")
+    async with RefClient(sim) as client:
+        token = (await client.login(DEMO_EMAIL, DEMO_PASSWORD))["access_token"]
+        body = await fetch(client, token, granularity, saturday, saturday)
+        sim.options.zero_registers = "send"
+        sent = decode(await fetch(client, token, granularity, saturday, saturday))
+    omitted = decode(body)
+    assert omitted.keys() == sent.keys()
+    registers = {"consumption_high", "consumption_low", "injection_high", "injection_low"}
+    for start, values in sent.items():
+        assert set(values) == registers
+        assert omitted[start] == {r: v for r, v in values.items() if v != 0}
+    assert all("consumption_high" not in values for values in omitted.values())
+    if granularity != "4":  # the night's quarter-hours and hours inject nothing
+        assert any("injection_low" not in values for values in omitted.values())
+    with pytest.raises(ValueError, match="zero_registers"):
+        sim.options.zero_registers = "maybe"
+
+
 async def test_future_and_before_installation(client: RefClient, token: str) -> None:
     assert await fetch(client, token, "1", date(2026, 5, 1), date(2026, 5, 1)) == []
     assert await fetch(client, token, "4", date(2023, 1, 1), date(2023, 1, 31)) == []

@@ -28,6 +28,7 @@ from .models import (
     MonthlyPeak,
     Resolution,
 )
+from .parsing import absent_as_zero
 from .peaks import fetch_peaks
 from .requestlog import RequestLog
 from .security import checked_url, mask_ean
@@ -162,7 +163,8 @@ class FluviusClient:
         resolution is the finest the meter offers that is not finer than `resolution`. A day
         the daily code shows as published is never left out: where no finer code delivers it,
         its daily total is returned instead. `daily` is an answer of the daily code for these
-        days that the caller already holds (it spares the client asking again).
+        days that the caller already holds (it spares the client asking again). A register
+        the meter was seen to have (in any answer) reads 0 where a period leaves it out.
         """
         end = min(end, local_today(self._clock()))
         if start > end:
@@ -182,7 +184,10 @@ class FluviusClient:
                 self._in_use[meter.key] = intervals[-1].resolution
             return intervals
 
-        return await with_legacy_fallback(meter, run)
+        intervals = await with_legacy_fallback(meter, run)
+        # A register the meter has, left out of a period, had no energy there: 0.
+        meter.dialect.registers |= {r for interval in intervals for r in interval.readings}
+        return absent_as_zero(intervals, meter.dialect.registers)
 
     async def recheck_finer(self, ean: str, serial: str, day: date) -> Resolution | None:
         """On a meter that delivers daily values only, at most once a local day: ask one

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .errors import FluviusPayloadError
-from .models import GranularityCapability, MeterType, Resolution
+from .models import GranularityCapability, MeterType, Register, Resolution
 
 CANDIDATE_CODES: tuple[str, ...] = ("1", "2", "3", "4")
 OPTIMISTIC_DAYS = 366  # first guess for an untested code; longer ranges are always split
@@ -204,6 +204,8 @@ class MeterDialect:
     seen_last: date | None = None
     # The local day a meter that delivers daily values only was last asked for finer data.
     finer_checked: date | None = None
+    # The registers any answer listed for this meter: one missing from a period reads 0.
+    registers: frozenset[Register] = frozenset()
 
     def saw(self, first: date, last: date) -> None:
         """Answers held data from `first` to `last`."""
@@ -242,6 +244,7 @@ class MeterDialect:
             "seen_first": self.seen_first.isoformat() if self.seen_first else None,
             "seen_last": self.seen_last.isoformat() if self.seen_last else None,
             "finer_checked": self.finer_checked.isoformat() if self.finer_checked else None,
+            "registers": sorted(register.value for register in self.registers),
         }
 
     @classmethod
@@ -257,6 +260,7 @@ class MeterDialect:
             seen_first=_day(data.get("seen_first")),
             seen_last=_day(data.get("seen_last")),
             finer_checked=_day(data.get("finer_checked")),
+            registers=frozenset(Register(value) for value in data.get("registers") or ()),
         )
 
 

@@ -188,6 +188,26 @@ def parse_measurements(payload: object, meter_type: MeterType | None = None) -> 
     return ParsedPeriods(intervals, judge_resolution(intervals), detected)
 
 
+def absent_as_zero(intervals: Iterable[Interval], registers: Iterable[Register]) -> list[Interval]:
+    """The registers the meter is known to have, absent from a period, read 0 there.
+
+    Whether the portal lists a register without energy (a weekend day's day tariff, a
+    night's injection) with 0 or leaves it out is unknown (docs/PORTAL.md); either way it
+    had none. The zero takes the period's status. A register never seen is not added.
+    """
+    known = frozenset(registers)
+    filled: list[Interval] = []
+    for interval in intervals:
+        missing = known - interval.readings.keys()
+        if not missing:
+            filled.append(interval)
+            continue
+        status = ValueStatus.MEASURED if interval.final else ValueStatus.ESTIMATED
+        zeros = dict.fromkeys(missing, Reading(value=0.0, status=status))
+        filled.append(Interval(interval.start, interval.end, {**interval.readings, **zeros}))
+    return filled
+
+
 def _same_serial(left: object, right: str) -> bool:
     return isinstance(left, str) and left.strip().upper() == right.strip().upper()
 
