@@ -103,8 +103,14 @@ PASSWORD_SELECTOR = TextSelector(
 )
 TEXT_SELECTOR = TextSelector()
 # No min/max here: out-of-range values get our translated error, not a raw schema error.
+# The unit is translated (selector.history_days.unit_of_measurement.days).
 HISTORY_SELECTOR = NumberSelector(
-    NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="days")
+    NumberSelectorConfig(
+        step=1,
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement="days",
+        translation_key=CONF_HISTORY_DAYS,
+    )
 )
 ACCOUNT_SCHEMA = probatio.Schema(
     {

@@ -109,13 +109,18 @@ GAS_UNIT_SELECTOR = SelectSelector(
 FACTOR_SELECTOR = NumberSelector(NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX))
 
 
-def _amount(unit: str | None = None, *, minimum: float | None = None) -> NumberSelector:
-    """A number box for an amount of money (any precision)."""
+def _amount(
+    unit: str | None = None, *, minimum: float | None = None, translation_key: str | None = None
+) -> NumberSelector:
+    """A number box for an amount of money (any precision). With a translation key, the
+    frontend shows the unit as translated in selector.<key>.unit_of_measurement.<unit>."""
     config = NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX)
     if minimum is not None:
         config["min"] = minimum
     if unit is not None:
         config["unit_of_measurement"] = unit
+    if translation_key is not None:
+        config["translation_key"] = translation_key
     return NumberSelector(config)
 
 
@@ -178,10 +183,10 @@ def entity_schema(meter_type: MeterType, currency: str, entities: list[str]) -> 
 
 
 def capacity_schema(currency: str) -> probatio.Schema:
-    """The capacity tariff's price, per kW per year."""
-    return probatio.Schema(
-        {probatio.Optional(CONF_CAPACITY_PRICE): _amount(f"{currency}/kW/year", minimum=0)}
-    )
+    """The capacity tariff's price, per kW per year (the unit in the user's language for
+    euro, the currency of a Fluvius bill)."""
+    price = _amount(f"{currency}/kW/year", minimum=0, translation_key=CONF_CAPACITY_PRICE)
+    return probatio.Schema({probatio.Optional(CONF_CAPACITY_PRICE): price})
 
 
 def price_entities(hass: HomeAssistant, meter_type: MeterType, *also: str | None) -> list[str]:
