@@ -46,3 +46,31 @@ async def recorder_mock(recorder_mock: Recorder, hass: HomeAssistant) -> AsyncIt
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is ConfigEntryState.LOADED:
             await hass.config_entries.async_unload(entry.entry_id)
+
+
+# The suite runs on every core (pytest-xdist, `--dist load --maxschedchunk 1` in scripts/test):
+# each worker takes the next test when it is free. Handing out the longest tests first keeps
+# the workers' last tests short, so they finish together. The weights are rough seconds on a
+# 2-core machine (measured with --durations=0); the order within a weight is pytest's own.
+_SLOW_FIRST = (
+    ("tests/test_hardening/test_soak.py::test_soak_sixty_days", 110),
+    ("tests/e2e/", 100),
+    ("tests/test_statistics/test_energy.py::test_peak_event_over_three_months_with_restarts", 50),
+    ("tests/test_statistics/test_daily_only.py::test_daily_only_then_access_granted", 40),
+    ("tests/test_statistics/test_daily_only.py::test_restart_during_the_reimport", 30),
+    ("tests/test_statistics/test_costs.py::test_fixed_prices_equal_truth_then_recost_once", 25),
+    ("tests/test_statistics/test_energy.py::test_restart_mid_backfill_resumes", 25),
+    ("tests/test_hardening/test_bench.py", 25),
+    ("tests/test_packaging.py::test_mypy_strict", 20),
+    ("tests/test_statistics/", 10),
+    ("tests/test_hardening/", 5),
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest tests first (a stable sort: otherwise pytest's order)."""
+
+    def weight(item: pytest.Item) -> int:
+        return next((w for prefix, w in _SLOW_FIRST if item.nodeid.startswith(prefix)), 0)
+
+    items.sort(key=weight, reverse=True)
