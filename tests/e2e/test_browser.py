@@ -122,6 +122,20 @@ MEASUREMENT_DAY = STRINGS["entity"]["sensor"]["measurement_day"]["name"]
 # The start of the statistics' names: the sensor's name, then the meter ("Consumption day
 # tariff (Fluvius electricity …3456)").
 STATISTIC_SUFFIX = {key: f"{ENTITY_NAMES[key]} (Fluvius" for key in REGISTERS}
+# What README.md tells the user to type in the Energy configuration's statistic picker (the
+# frontend searches an external statistic's ID, not its name), in the order the walk picks:
+# each must find its statistic in the real frontend.
+README_TIP = re.search(r"\(The picker [^)]*\)", (REPO / "README.md").read_text())
+assert README_TIP, "README.md has no statistic picker tip"
+PICKER_TYPED = dict(
+    zip(
+        ("consumption_high", "injection_high", "consumption_low", "injection_low"),
+        re.findall(r"“([^”]+)”", README_TIP[0]),
+        strict=False,
+    )
+)
+# The words of the names it says find nothing (*day*, *tariff*).
+NAME_WORDS = re.findall(r"\*(\w+)\*", README_TIP[0])
 # Fixed prices set in the electricity meter's settings (EUR/kWh; injection: what is paid).
 PRICES = {
     "consumption_high": 0.3123,
@@ -542,8 +556,9 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
         dialog_title = page.get_by_text("Configure grid connection", exact=True)
         await expect(dialog_title).to_be_visible()
         for direction in ("consumption", "injection"):
-            suffix = STATISTIC_SUFFIX[f"{direction}_{tariff}"]
-            await _pick_statistic(page, f"{direction} {tariff}", suffix)
+            key = f"{direction}_{tariff}"
+            unfound = NAME_WORDS if key == "consumption_high" else ()
+            await _pick_statistic(page, PICKER_TYPED[key], STATISTIC_SUFFIX[key], unfound)
         if tariff == "low":
             await shots.take(page, "grid-connection")
         await _pick_cost_statistics(page, tariff, shots)
@@ -630,8 +645,11 @@ async def _show_energy_day(page: Any, day: date) -> Any:
     return selector
 
 
-async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
-    """Open the first empty statistic picker of the dialog and choose a Fluvius statistic."""
+async def _pick_statistic(
+    page: Any, query: str, suffix: str, unfound: tuple[str, ...] | list[str] = ()
+) -> None:
+    """Open the first empty statistic picker of the dialog and choose a Fluvius statistic;
+    first check that typing each of ``unfound`` offers no Fluvius statistic."""
     from playwright.async_api import expect
 
     search = page.get_by_placeholder("Search", exact=True)
@@ -645,6 +663,10 @@ async def _pick_statistic(page: Any, query: str, suffix: str) -> None:
         except AssertionError:
             if attempt == 3:
                 raise
+    offered = page.locator("ha-combo-box-item").filter(has_text="(Fluvius")
+    for word in unfound:
+        await search.fill(word)
+        await expect(offered).to_have_count(0)
     await search.fill(query)
     await page.get_by_text(suffix).last.click()
     await expect(search).to_be_hidden()
