@@ -1,6 +1,9 @@
 """`scripts/develop`: the simulator plus a real Home Assistant, until Ctrl-C.
 
-Run inside the project environment: `python -m tests.e2e.devserver [--port 8123]`.
+Run inside the project environment: `python -m tests.e2e.devserver [--port 8123]
+[--language nl]`. With --language (en, nl, fr) Home Assistant's system language and the demo
+user's interface language are set at each start (kept until changed): the entity, device and
+settings texts of the integration in that language.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import time
 from tests.e2e.homeassistant_process import (
     HA_PASSWORD,
     HA_USER,
+    LANGUAGES,
     REPO,
+    access_token,
     onboard,
     prepare_config,
+    set_language,
     start_homeassistant,
     wait_until_up,
 )
@@ -43,7 +49,7 @@ def _banner(ha_url: str, sim: FluviusSimulator, seconds: float) -> str:
 """
 
 
-async def run(port: int, sim_port: int, config_dir: Path) -> None:
+async def run(port: int, sim_port: int, config_dir: Path, language: str | None = None) -> None:
     """Start everything, print the banner, wait for a stop signal, stop everything."""
     started = time.monotonic()
     stop = asyncio.Event()
@@ -63,6 +69,8 @@ async def run(port: int, sim_port: int, config_dir: Path) -> None:
             stopper.cancel()
             waiter.result()
             await onboard(ha)
+            if language is not None:
+                await set_language(ha, await access_token(ha), language)
             print(_banner(ha.url, sim, time.monotonic() - started), flush=True)
             await stop.wait()
         else:
@@ -79,8 +87,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--sim-port", type=int, default=8765)
     parser.add_argument("--config", type=Path, default=REPO / "config")
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="Home Assistant's language and the demo user's (default: as last set, first English)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.port, args.sim_port, args.config.resolve()))
+    asyncio.run(run(args.port, args.sim_port, args.config.resolve(), args.language))
 
 
 if __name__ == "__main__":

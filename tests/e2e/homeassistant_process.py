@@ -20,6 +20,9 @@ The process starts clean, with no repair issue and no integration that needs the
   outside a container (the deprecated Core method); `scripts/setup`'s Debian root is a
   container and says so (/run/.containerenv, see scripts/setup). A native `.venv` is a Core
   installation and gets that issue.
+- Language: not in configuration.yaml (a language there would win at every start and lock the
+  setting in the UI): Home Assistant keeps it in `.storage/core.config`, English until
+  `set_language` (`scripts/develop --language nl`) or Settings → System → General changes it.
 - Log: camera and TTS are always set up (base platforms) and log an ERROR each without
   libturbojpeg and the ffmpeg binary, which nothing here uses; the logger filters exactly
   those messages (see CONFIGURATION_YAML), so a start logs no ERROR.
@@ -59,7 +62,6 @@ homeassistant:
   time_zone: Europe/Brussels
   country: BE
   currency: EUR
-  language: en
 
 {integrations}
 
@@ -272,6 +274,36 @@ async def onboard(ha: HomeAssistantProcess) -> None:
                 f"{ha.url}/api/onboarding/{step}", json=body or {}, headers=headers
             ) as resp:
                 if resp.status not in (200, 403):  # 403: step already done
+                    resp.raise_for_status()
+
+
+# The languages the integration is translated into (scripts/develop --language).
+LANGUAGES = ("en", "nl", "fr")
+
+
+async def set_language(ha: HomeAssistantProcess, token: str, language: str) -> None:
+    """Switch Home Assistant's system language (entity, device and flow texts) and the demo
+    user's interface language, then reload the Fluvius entries: their entity and device
+    names are given in the system language when they are set up."""
+    async with aiohttp.ClientSession() as session:
+        await websocket_command(
+            session, ha, token, {"type": "config/core/update", "language": language}
+        )
+        await websocket_command(
+            session,
+            ha,
+            token,
+            {"type": "frontend/set_user_data", "key": "language", "value": {"language": language}},
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        entries_url = f"{ha.url}/api/config/config_entries/entry"
+        async with session.get(f"{entries_url}?domain=fluvius", headers=headers) as resp:
+            resp.raise_for_status()
+            entries = await resp.json()
+        for entry in entries:
+            if entry["state"] == "loaded":
+                url = f"{entries_url}/{entry['entry_id']}/reload"
+                async with session.post(url, headers=headers) as resp:
                     resp.raise_for_status()
 
 

@@ -40,6 +40,7 @@ import aiohttp
 import pytest
 
 from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.api.security import mask_ean
 from tests.e2e.homeassistant_process import (
     HA_PASSWORD,
     HA_USER,
@@ -49,6 +50,7 @@ from tests.e2e.homeassistant_process import (
     ha_python,
     onboard,
     prepare_config,
+    set_language,
     start_homeassistant,
     wait_until_up,
     websocket_command,
@@ -114,7 +116,8 @@ ALL_IMAGES_LOADED = """() => {
   return images.every((img) => img.complete);
 }"""
 
-STRINGS = json.loads((REPO / "custom_components" / "fluvius" / "strings.json").read_text())
+INTEGRATION = REPO / "custom_components" / "fluvius"
+STRINGS = json.loads((INTEGRATION / "strings.json").read_text())
 REGISTERS = ("consumption_high", "consumption_low", "injection_high", "injection_low")
 GAS_REGISTERS = {"gas_volume": "m³", "gas_energy": "kWh"}
 ENTITY_NAMES = {key: STRINGS["entity"]["sensor"][key]["name"] for key in REGISTERS}
@@ -612,6 +615,23 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     await page.mouse.move(0, COST_VIEWPORT["height"] - 1)
     await page.wait_for_timeout(1500)
     await shots.take(page, "energy-cost-dashboard-fallback")
+
+    # 11. In Dutch, as a Flemish household sees it: Home Assistant's language and the user's
+    #     switched as `scripts/develop --language nl` does; the device page names the device
+    #     and its entities as the integration's Dutch translations do, no English name left.
+    await page.set_viewport_size(VIEWPORT)
+    await set_language(stack.ha, stack.token, "nl")
+    dutch = json.loads((INTEGRATION / "translations" / "nl.json").read_text())
+    await page.goto(f"{url}/config/devices/device/{await _device_id(stack, ELEC_EAN)}")
+    device = dutch["device"]["electricity_meter"]["name"].format(ean_suffix=mask_ean(ELEC_EAN))
+    await expect(page.get_by_text(device, exact=True).first).to_be_visible()
+    rows = page.locator("hui-generic-entity-row")
+    for key in (*REGISTERS, "monthly_peak", "measurement_day"):
+        name = dutch["entity"]["sensor"][key]["name"]
+        await expect(rows.filter(has_text=name).first).to_be_visible()
+    for key in REGISTERS:
+        await expect(rows.filter(has_text=ENTITY_NAMES[key])).to_have_count(0)
+    await shots.take(page, "device-page-nl")
 
 
 def _day_label(day: date) -> re.Pattern[str]:
