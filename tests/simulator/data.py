@@ -10,6 +10,7 @@ A day is generated as one block (92/96/100 quarter-hours, or 23/24/25 hours) and
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -265,6 +266,34 @@ class _EvSession:
 # --- the series ----------------------------------------------------------------------------
 
 
+class _SharedBlocks:
+    """Day blocks shared by every simulator in this process, least recently used dropped.
+
+    A day's values depend only on the seed, the meter and (provisional values) the publication
+    schedule, never on the clock or the dialect, so a year of truth is generated once per test
+    process instead of once per test (every Energy test asks for a year of monthly peaks).
+    Blocks are never changed after they are made (served periods are copies)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._blocks: OrderedDict[tuple[object, ...], DayBlock] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> DayBlock | None:
+        block = self._blocks.get(key)
+        if block is not None:
+            self._blocks.move_to_end(key)
+        return block
+
+    def put(self, key: tuple[object, ...], block: DayBlock) -> None:
+        self._blocks[key] = block
+        if len(self._blocks) > self._capacity:
+            self._blocks.popitem(last=False)
+
+
+# About 20 kB a block: at most some 150 MB per test process.
+_SHARED = _SharedBlocks(capacity=8000)
+
+
 class MeterSeries:
     """Deterministic intervals of one meter, final and as served at any instant."""
 
@@ -339,21 +368,32 @@ class MeterSeries:
             day += timedelta(days=1)
 
     def final_block(self, day: date) -> DayBlock | None:
-        """Final values of a day (cached), None before installation."""
+        """Final values of a day (cached, shared by every series of the same meter and seed),
+        None before installation."""
         if day not in self._final:
             if day < self.meter.installed:
                 self._final[day] = None
-            elif self.meter.is_gas:
-                self._final[day] = self._gas_day(day)
             else:
-                self._final[day] = self._electricity_day(day)
+                key = ("final", self._key, self.meter, day)
+                if (block := _SHARED.get(key)) is None:
+                    block = self._gas_day(day) if self.meter.is_gas else self._electricity_day(day)
+                    _SHARED.put(key, block)
+                self._final[day] = block
         return self._final[day]
 
     def provisional_block(self, day: date) -> DayBlock | None:
-        """The values served while a day is still provisional (cached)."""
+        """The values served while a day is still provisional (cached, shared like the final
+        ones, per publication)."""
         if day not in self._provisional:
             final = self.final_block(day)
-            self._provisional[day] = None if final is None else self._provisional_of(final)
+            if final is None:
+                self._provisional[day] = None
+            else:
+                key = ("provisional", self._key, self.meter, self.publication, day)
+                if (block := _SHARED.get(key)) is None:
+                    block = self._provisional_of(final)
+                    _SHARED.put(key, block)
+                self._provisional[day] = block
         return self._provisional[day]
 
     # periods
