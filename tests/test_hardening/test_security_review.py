@@ -180,7 +180,7 @@ async def test_no_secret_in_logs_diagnostics_issues_or_exceptions(  # noqa: PLR0
     token, authorization code or cookie."""
     fluvius = simulator
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", fluvius.portal_url)
-    monkeypatch.setattr("custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", 14)
+    monkeypatch.setattr("custom_components.fluvius.subentry_flow.DEFAULT_HISTORY_DAYS", 14)
     caplog.set_level(logging.DEBUG)
     exceptions: list[BaseException] = []
     update = FluviusCoordinator._async_update_data
@@ -408,7 +408,7 @@ async def test_typed_identifiers_in_no_download_and_no_store(  # noqa: PLR0917
     compact or as typed, is anywhere in the account's or a meter's diagnostics download
     (as key or value), and the account's stored dialects keep nothing of the wrong ones."""
     monkeypatch.setenv("FLUVIUS_PORTAL_URL", simulator.portal_url)
-    monkeypatch.setattr("custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", 14)
+    monkeypatch.setattr("custom_components.fluvius.subentry_flow.DEFAULT_HISTORY_DAYS", 14)
     entry = account_entry([ELEC], 14)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)

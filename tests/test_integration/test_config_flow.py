@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components import fluvius as fluvius_init
 from custom_components.fluvius.api.errors import FluviusNoDataError
-from custom_components.fluvius.config_flow import InvalidEan, normalize_ean
+from custom_components.fluvius.api.security import InvalidEan, normalize_ean
 from custom_components.fluvius.const import (
     CONF_EAN,
     CONF_HISTORY_DAYS,

@@ -285,7 +285,7 @@ async def test_add_meter_does_not_log_in_again(  # noqa: PLR0917
     login at all, and its entities show what the portal serves."""
     # A short history, so that the new meter's import is quick (the flow's default is a year).
     monkeypatch.setattr(
-        "custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", TEST_HISTORY_DAYS
+        "custom_components.fluvius.subentry_flow.DEFAULT_HISTORY_DAYS", TEST_HISTORY_DAYS
     )
     await setup_all(hass, elec_entry)
     await hass.async_block_till_done(wait_background_tasks=True)

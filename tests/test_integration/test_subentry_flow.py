@@ -288,7 +288,7 @@ async def test_add_and_remove_meter_leave_the_other_meters_alone(
     coordinators stay the same objects (issue #23, item 2); the added meter shows the truth,
     the removed one leaves no entity, device or statistic behind."""
     monkeypatch.setattr(
-        "custom_components.fluvius.config_flow.DEFAULT_HISTORY_DAYS", TEST_HISTORY_DAYS
+        "custom_components.fluvius.subentry_flow.DEFAULT_HISTORY_DAYS", TEST_HISTORY_DAYS
     )
     entry = account_entry([ELEC, (SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY)], 7)
     entry.add_to_hass(hass)
