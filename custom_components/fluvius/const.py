@@ -63,3 +63,8 @@ CONF_CAPACITY_PRICE: Final = "capacity_price"
 PRICE_SOURCE_NONE: Final = "none"
 PRICE_SOURCE_FIXED: Final = "fixed"
 PRICE_SOURCE_ENTITY: Final = "entity"
+
+# A meter's prices over time (price_timeline.py): its energy price periods, each a start day
+# and its own price settings (the keys above), and its capacity tariff's price periods.
+CONF_PRICE_PERIODS: Final = "price_periods"
+CONF_CAPACITY_PERIODS: Final = "capacity_periods"

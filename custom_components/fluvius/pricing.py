@@ -116,6 +116,28 @@ class PriceSettings:
             fallback_injection=None if fallback_injection is None else float(fallback_injection),
         )
 
+    def as_data(self, meter_type: MeterType) -> dict[str, Any]:
+        """The subentry keys these settings are read from: ``from_data`` gives them back."""
+        gas = meter_type is MeterType.GAS
+        unit = next(u for u, r in GAS_UNITS.items() if r is self.gas_register)
+        data: dict[str, Any] = {
+            CONF_PRICE_SOURCE: self.source,
+            CONF_GAS_PRICE_UNIT: unit,
+            CONF_OFFTAKE_FACTOR: self.offtake.factor,
+            CONF_OFFTAKE_OFFSET: self.offtake.offset,
+            CONF_INJECTION_FACTOR: self.injection.factor,
+            CONF_INJECTION_OFFSET: self.injection.offset,
+        }
+        for register, price in self.fixed.items():
+            data[CONF_GAS_PRICE if gas else f"{CONF_PRICE_PREFIX}{register.value}"] = price
+        optional = {
+            CONF_PRICE_ENTITY: self.entity_id,
+            CONF_CAPACITY_PRICE: self.capacity_price,
+            CONF_FALLBACK_GAS if gas else CONF_FALLBACK_OFFTAKE: self.fallback_offtake,
+            CONF_FALLBACK_INJECTION: None if gas else self.fallback_injection,
+        }
+        return data | {key: value for key, value in optional.items() if value is not None}
+
     @property
     def enabled(self) -> bool:
         """True when the meter's energy gets costs."""
