@@ -168,6 +168,7 @@ class DayBlock:
     status: list[int]
     factor: float | None = None
     _total: dict[str, float] | None = field(default=None, repr=False)
+    _peak: tuple[float, datetime, datetime] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -181,6 +182,20 @@ class DayBlock:
             self.status[i],
             self.factor,
         )
+
+    def peak(self) -> tuple[float, datetime, datetime]:
+        """The day's highest quarter-hour offtake power (kW, start, end), the first if tied
+        (cached: blocks never change)."""
+        if self._peak is None:
+            offtake = [self.values[reg] for reg in OFFTAKE_REGISTERS if reg in self.values]
+            best: tuple[float, datetime, datetime] | None = None
+            for i, when in enumerate(self.starts):
+                kw = round(sum(vals[i] for vals in offtake) * 4, 3)
+                if best is None or kw > best[0]:
+                    best = (kw, when, when + QUARTER)
+            assert best is not None
+            self._peak = best
+        return self._peak
 
     def total(self) -> Period:
         """The whole day as one period."""
@@ -426,11 +441,9 @@ class MeterSeries:
         after = date(year + month // 12, month % 12 + 1, 1)
         best: tuple[float, datetime, datetime] | None = None
         for block in self.blocks(local_midnight(first), local_midnight(after), as_of):
-            offtake = [block.values[reg] for reg in OFFTAKE_REGISTERS if reg in block.values]
-            for i, when in enumerate(block.starts):
-                kw = round(sum(vals[i] for vals in offtake) * 4, 3)
-                if best is None or kw > best[0]:
-                    best = (kw, when, when + QUARTER)
+            day_peak = block.peak()
+            if best is None or day_peak[0] > best[0]:
+                best = day_peak
         if as_of is None:
             self._peaks[(year, month)] = best
         return best
@@ -544,7 +557,7 @@ class MeterSeries:
             if final.factor is not None:
                 values[GAS_ENERGY][i] = round(values[GAS_VOLUME][i] * final.factor, 3)
         status = [VS_ESTIMATED if i in chosen else VS_PROVISIONAL for i in range(n)]
-        return replace(final, values=values, status=status, _total=None)
+        return replace(final, values=values, status=status, _total=None, _peak=None)
 
 
 def _activity_kw(hour: float, weekday: bool, evening_kw: float) -> float:
