@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from homeassistant.components.recorder import Recorder
@@ -12,6 +13,30 @@ import pytest
 from custom_components.fluvius.const import DOMAIN
 from tests.simulator import FluviusSimulator, SimClock
 from tests.simulator.demo import DEMO_NOW
+
+# asyncio's debug mode (a stack captured for every callback, coroutine and future, checks of
+# the loop's thread) stays on where Home Assistant's flows, entities and simulator are tested,
+# as the test plugin sets it for every test. It is off for the long simulations: the Energy
+# statistics (weeks to months hour by hour, against the truth), the hardening runs (soak,
+# fault matrix, security review) and the client and command line against the simulator,
+# where it costs about a fifth of the time (the three-month peak-event test: 68 s with it,
+# 55 s without) and those tests are most of the suite's. The same integration code runs under
+# debug mode in tests/test_integration, and Home Assistant's own checks (loop-thread
+# verification of its async APIs; the cleanup check of tasks, timers and threads) hold
+# everywhere.
+_NO_LOOP_DEBUG = (
+    "tests/test_statistics/",
+    "tests/test_hardening/",
+    "tests/test_api/",
+    "tests/test_cli/",
+)
+
+
+@pytest.fixture(autouse=True)
+async def enable_event_loop_debug(request: pytest.FixtureRequest) -> None:
+    """The test plugin's fixture of that name, except in the long simulations above."""
+    if not request.node.nodeid.startswith(_NO_LOOP_DEBUG):
+        asyncio.get_running_loop().set_debug(True)
 
 
 @pytest.fixture

@@ -67,17 +67,3 @@ def runs(
 ) -> Callable[[list[MockConfigEntry]], HomeAssistantRuns]:
     """Home Assistant lifetimes on one database, for the given entries."""
     return lambda entries: HomeAssistantRuns(async_test_recorder, freezer, entries)
-
-
-@pytest.fixture(autouse=True)
-async def enable_event_loop_debug() -> None:
-    """asyncio's debug mode stays off here (the test plugin turns it on for every test).
-
-    These tests simulate weeks to months of polling, imports and restarts, hour by hour, and
-    check every hour against the simulator's truth. Debug mode (a stack captured for every
-    callback, coroutine and future) costs them about a fifth of their time (the three-month
-    peak-event test: 68 s with it, 55 s without), and they are most of the suite's time. The
-    same code runs under debug mode in tests/test_integration and tests/test_hardening, and
-    Home Assistant's own checks (loop-thread verification of its async APIs, the cleanup check
-    of tasks, timers and threads) still hold here.
-    """
