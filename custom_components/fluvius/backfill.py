@@ -31,6 +31,7 @@ from homeassistant.util import dt as dt_util
 from .api.brussels import BRUSSELS
 from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
+from .api.fetching import IMPORT_PAUSE_SECONDS, IMPORT_STEP_DAYS
 from .api.models import Interval, Resolution
 from .const import REVISION_DAYS
 from .days import DayTotals, daily_total_days, day_bounds, day_of, runs
@@ -42,10 +43,9 @@ from .statistics import HOUR, FluviusStatistics
 
 _LOGGER = logging.getLogger(__name__)
 
-# Days per backfill step: the client splits each step into the requests its dialect allows.
-CHUNK_DAYS = 31
-# Pause between steps, so a year of history is not fetched as one burst.
-PAUSE_SECONDS = 0.25
+# The pace of the history import (api/fetching.py), here so tests can change it.
+CHUNK_DAYS = IMPORT_STEP_DAYS
+PAUSE_SECONDS = IMPORT_PAUSE_SECONDS
 
 
 def _chunk_starts(first: date, last: date) -> list[date]:

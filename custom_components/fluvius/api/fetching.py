@@ -24,6 +24,13 @@ from .security import mask_ean
 
 _LOGGER = logging.getLogger(__name__)
 
+# The pace of a long import, for every caller that walks a long range (the integration's
+# history import, the command line's export): steps of this many days (the client splits each
+# into the requests its dialect allows), with a pause between them, so a year of history is
+# not fetched as one burst.
+IMPORT_STEP_DAYS = 31
+IMPORT_PAUSE_SECONDS = 0.25
+
 
 class Oracle:
     """Which days hold data, per the daily code: asked only when an answer needs checking,

@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..api import DEFAULT_PORTAL_URL, FluviusClient
 from ..api.brussels import local_today
+from ..api.fetching import IMPORT_PAUSE_SECONDS, IMPORT_STEP_DAYS
 from ..api.security import InvalidEan, checked_url, normalize_ean, redact_identifiers
 
-# The integration's backfill steps: a range is fetched in steps this long, with a pause
-# between them, so a year is not asked as one burst (backfill.py's CHUNK_DAYS and
-# PAUSE_SECONDS; the client splits each step into the requests the portal accepts).
-CHUNK_DAYS = 31
-PAUSE_SECONDS = 0.25
+# The integration's history import pace: a range is fetched in steps this long, with a
+# pause between them, so a year is not asked as one burst.
+CHUNK_DAYS = IMPORT_STEP_DAYS
+PAUSE_SECONDS = IMPORT_PAUSE_SECONDS
 CACHE_VERSION = 1
 
 ENVIRONMENT = {
