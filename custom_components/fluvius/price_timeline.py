@@ -35,8 +35,24 @@ from typing import Any
 
 from .api.brussels import day_of, day_start, local_today
 from .api.models import MeterType
-from .const import CONF_CAPACITY_PERIODS, CONF_CAPACITY_PRICE, CONF_PRICE_PERIODS
-from .pricing import PriceSettings
+from .const import (
+    CONF_CAPACITY_PERIODS,
+    CONF_CAPACITY_PRICE,
+    CONF_FALLBACK_GAS,
+    CONF_FALLBACK_INJECTION,
+    CONF_FALLBACK_OFFTAKE,
+    CONF_GAS_PRICE,
+    CONF_GAS_PRICE_UNIT,
+    CONF_INJECTION_FACTOR,
+    CONF_INJECTION_OFFSET,
+    CONF_OFFTAKE_FACTOR,
+    CONF_OFFTAKE_OFFSET,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_PERIODS,
+    CONF_PRICE_PREFIX,
+    CONF_PRICE_SOURCE,
+)
+from .pricing import ELECTRICITY, PriceSettings
 
 # The stored key of a period's first day (ISO date; null for the first period).
 START = "from"
@@ -181,6 +197,26 @@ def recosted[T](old: Timeline[T], new: Timeline[T]) -> tuple[HourRange, ...]:
     return tuple(ranges)
 
 
+def spliced[T](old: Timeline[T], new: Timeline[T], start: date | None, end: date | None) -> Timeline[T]:
+    """``new``'s prices on the local days [start, end) (None: without limit), ``old``'s
+    elsewhere, adjacent periods with the same costs joined: what the cost statistics were
+    made with after re-costing those days (a re-cost records its progress this way)."""
+    days = sorted(
+        {p.start for p in (*old.periods, *new.periods) if p.start is not None}
+        | {day for day in (start, end) if day is not None}
+    )
+    periods: list[Period[T]] = []
+    for day in [None, *days]:
+        inside = (start is None or (day is not None and day >= start)) and (
+            end is None or day is None or day < end
+        )
+        prices = (new if inside else old).on(day).prices
+        if periods and _costs_key(periods[-1].prices) == _costs_key(prices):
+            continue
+        periods.append(Period(day, prices))
+    return Timeline(tuple(periods), old.monthly)
+
+
 def before(ranges: Sequence[HourRange], end: datetime) -> tuple[HourRange, ...]:
     """The parts of the ranges before an instant (e.g. the end of the imported history)."""
     return tuple(
@@ -246,11 +282,37 @@ def capacity_data(timeline: Timeline[float | None]) -> dict[str, Any]:
     }
 
 
-def with_timelines(data: Mapping[str, Any], meter_type: MeterType) -> dict[str, Any]:
-    """A meter's subentry data with both timelines stored: flat settings of before become
-    one period each from the start, with the same costs (``recosted`` finds nothing)."""
+# The flat price keys of before the timelines (now a period's keys inside the stored lists).
+FLAT_PRICE_KEYS = frozenset({
+    CONF_PRICE_SOURCE,
+    CONF_PRICE_ENTITY,
+    CONF_OFFTAKE_FACTOR,
+    CONF_OFFTAKE_OFFSET,
+    CONF_INJECTION_FACTOR,
+    CONF_INJECTION_OFFSET,
+    CONF_GAS_PRICE,
+    CONF_GAS_PRICE_UNIT,
+    CONF_FALLBACK_OFFTAKE,
+    CONF_FALLBACK_INJECTION,
+    CONF_FALLBACK_GAS,
+    CONF_CAPACITY_PRICE,
+    *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
+})
+
+
+def with_timelines(
+    data: Mapping[str, Any],
+    meter_type: MeterType,
+    energy: Timeline[PriceSettings] | None = None,
+    capacity: Timeline[float | None] | None = None,
+) -> dict[str, Any]:
+    """A meter's subentry data with both timelines stored (the given ones, else those the
+    data holds) and no flat price key left: flat settings of before become one period each
+    from the start, with the same costs (``recosted`` finds nothing)."""
+    energy = energy_timeline(data, meter_type) if energy is None else energy
+    capacity = capacity_timeline(data) if capacity is None else capacity
     return {
-        **data,
-        **energy_data(energy_timeline(data, meter_type), meter_type),
-        **capacity_data(capacity_timeline(data)),
+        **{key: value for key, value in data.items() if key not in FLAT_PRICE_KEYS},
+        **energy_data(energy, meter_type),
+        **capacity_data(capacity),
     }

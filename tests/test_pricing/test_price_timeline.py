@@ -28,6 +28,7 @@ from custom_components.fluvius.price_timeline import (
     energy_timeline,
     midnight,
     recosted,
+    spliced,
     with_timelines,
 )
 from custom_components.fluvius.pricing import PriceSettings, capacity_cost
@@ -372,3 +373,42 @@ def test_flat_settings_become_one_period_from_the_start(
 def test_no_capacity_price_stays_none() -> None:
     assert capacity_timeline({}) == Timeline.of(None, monthly=True)
     assert capacity_timeline(with_timelines({}, ELEC)) == Timeline.of(None, monthly=True)
+
+
+def test_flat_price_keys_leave_the_stored_data() -> None:
+    """Stored with its timelines, a meter's data holds no flat price key any more (the
+    periods hold them), and given timelines replace those the data held."""
+    flat = {"ean": "541448820044159229", **DYNAMIC, "price_consumption_high": 0.3, "capacity_price": 52.0}
+    stored = with_timelines(flat, ELEC)
+    assert set(stored) == {"ean", "price_periods", "capacity_periods"}
+    new = energy_timeline(stored, ELEC).added(A, now=utc(2026, 12, 7, 12))
+    again = with_timelines(stored, ELEC, energy=new)
+    assert energy_timeline(again, ELEC) == new
+    assert capacity_timeline(again) == Timeline.of(52.0, monthly=True)
+
+
+# Recording a re-cost's progress
+
+
+def test_splicing_days_takes_the_new_prices_there_only() -> None:
+    """A re-cost of [start, end) records the new prices on those days and keeps the old
+    ones elsewhere; what is left to re-cost is the rest, and after the last step nothing."""
+    old = Timeline.of("a")
+    new = Timeline((Period(None, "a"), Period(MARCH, "b"), Period(SEPTEMBER, "c")))
+    step = spliced(old, new, MARCH, date(2025, 4, 1))
+    assert step == Timeline((Period(None, "a"), Period(MARCH, "b"), Period(date(2025, 4, 1), "a")))
+    assert recosted(step, new) == (HourRange(midnight(date(2025, 4, 1)), None),)
+    step = spliced(step, new, date(2025, 4, 1), SEPTEMBER)
+    assert recosted(step, new) == (HourRange(midnight(SEPTEMBER), None),)
+    step = spliced(step, new, SEPTEMBER, None)
+    assert step == new
+    assert recosted(step, new) == ()
+
+
+def test_splicing_from_the_start_and_joining_equal_neighbours() -> None:
+    old = Timeline((Period(None, "a"), Period(MARCH, "b")))
+    new = Timeline.of("b")
+    assert spliced(old, new, None, MARCH) == Timeline.of("b")
+    assert spliced(old, new, None, JUNE) == Timeline.of("b")
+    assert spliced(old, new, None, None) == new
+    assert spliced(old, new, JUNE, None) == old
