@@ -197,7 +197,9 @@ def recosted[T](old: Timeline[T], new: Timeline[T]) -> tuple[HourRange, ...]:
     return tuple(ranges)
 
 
-def spliced[T](old: Timeline[T], new: Timeline[T], start: date | None, end: date | None) -> Timeline[T]:
+def spliced[T](
+    old: Timeline[T], new: Timeline[T], start: date | None, end: date | None
+) -> Timeline[T]:
     """``new``'s prices on the local days [start, end) (None: without limit), ``old``'s
     elsewhere, adjacent periods with the same costs joined: what the cost statistics were
     made with after re-costing those days (a re-cost records its progress this way)."""

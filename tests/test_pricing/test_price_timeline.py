@@ -378,7 +378,8 @@ def test_no_capacity_price_stays_none() -> None:
 def test_flat_price_keys_leave_the_stored_data() -> None:
     """Stored with its timelines, a meter's data holds no flat price key any more (the
     periods hold them), and given timelines replace those the data held."""
-    flat = {"ean": "541448820044159229", **DYNAMIC, "price_consumption_high": 0.3, "capacity_price": 52.0}
+    flat = {"ean": "541448820044159229", **DYNAMIC, "price_consumption_high": 0.3}
+    flat["capacity_price"] = 52.0
     stored = with_timelines(flat, ELEC)
     assert set(stored) == {"ean", "price_periods", "capacity_periods"}
     new = energy_timeline(stored, ELEC).added(A, now=utc(2026, 12, 7, 12))
