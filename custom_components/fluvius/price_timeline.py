@@ -285,21 +285,23 @@ def capacity_data(timeline: Timeline[float | None]) -> dict[str, Any]:
 
 
 # The flat price keys of before the timelines (now a period's keys inside the stored lists).
-FLAT_PRICE_KEYS = frozenset({
-    CONF_PRICE_SOURCE,
-    CONF_PRICE_ENTITY,
-    CONF_OFFTAKE_FACTOR,
-    CONF_OFFTAKE_OFFSET,
-    CONF_INJECTION_FACTOR,
-    CONF_INJECTION_OFFSET,
-    CONF_GAS_PRICE,
-    CONF_GAS_PRICE_UNIT,
-    CONF_FALLBACK_OFFTAKE,
-    CONF_FALLBACK_INJECTION,
-    CONF_FALLBACK_GAS,
-    CONF_CAPACITY_PRICE,
-    *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
-})
+FLAT_PRICE_KEYS = frozenset(
+    {
+        CONF_PRICE_SOURCE,
+        CONF_PRICE_ENTITY,
+        CONF_OFFTAKE_FACTOR,
+        CONF_OFFTAKE_OFFSET,
+        CONF_INJECTION_FACTOR,
+        CONF_INJECTION_OFFSET,
+        CONF_GAS_PRICE,
+        CONF_GAS_PRICE_UNIT,
+        CONF_FALLBACK_OFFTAKE,
+        CONF_FALLBACK_INJECTION,
+        CONF_FALLBACK_GAS,
+        CONF_CAPACITY_PRICE,
+        *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
+    }
+)
 
 
 def with_timelines(
