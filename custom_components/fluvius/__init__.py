@@ -149,10 +149,13 @@ def _changed_in_place(
         if new == old:
             continue
         in_place = replace(
-            old, prices=new.prices, history_days=new.history_days, import_until=new.import_until
+            old,
+            prices=new.prices,
+            capacity=new.capacity,
+            history_days=new.history_days,
+            import_until=new.import_until,
         )
-        capacity_sensor = old.prices.capacity_price is None, new.prices.capacity_price is None
-        if in_place != new or capacity_sensor[0] != capacity_sensor[1]:
+        if in_place != new or old.capacity_priced != new.capacity_priced:
             return None
         changed.append((coordinator, new))
     return changed

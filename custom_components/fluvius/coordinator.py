@@ -128,7 +128,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusData]):
         available."""
         old, self.meter = self.meter, meter
         if meter.prices != old.prices:
-            self.statistics.costs.settings = meter.prices
+            self.statistics.costs.timeline = meter.prices
             self.backfill.recost_due = True
         if (meter.history_days, meter.import_until) != (old.history_days, old.import_until):
             self.backfill.reschedule(meter.history_days, meter.import_until)

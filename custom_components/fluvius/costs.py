@@ -10,7 +10,7 @@ way and nothing is doubled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 import logging
 from typing import Any
 
@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN, PRICE_SOURCE_ENTITY
+from .price_timeline import HourRange, Period, Timeline
 from .prices import PER_KWH, PER_M3, async_price_history
 from .pricing import (
     HOUR,
@@ -85,17 +86,18 @@ class CostReport:
 
 
 class MeterCosts:
-    """Cost series of one meter."""
+    """Cost series of one meter, each hour priced by the period of its price timeline."""
 
     def __init__(
         self,
         hass: HomeAssistant,
         ean: str,
         meter_type: MeterType,
-        settings: PriceSettings,
+        prices: Timeline[PriceSettings] | PriceSettings,
         name: str = "Fluvius meter",
     ) -> None:
-        """For one meter and its price settings; ``name`` names it in logs (EAN masked)."""
+        """For one meter and its prices over time (one PriceSettings: from the start);
+        ``name`` names it in logs (EAN masked)."""
         self._hass = hass
         self._name = name
         # Said once per setup: a history import meets the same gap chunk after chunk.
@@ -103,43 +105,81 @@ class MeterCosts:
         self._said_unpriced = 0  # the unpriced quarter-hours last counted in the log
         self._ean = ean
         self._meter_type = meter_type
-        self.settings = settings
+        self.timeline = prices if isinstance(prices, Timeline) else Timeline.of(prices)
         self.report = CostReport()
 
     @property
     def enabled(self) -> bool:
-        """True when the meter has a price source."""
-        return self.settings.enabled
+        """True when any period of the meter's timeline has a price source."""
+        return any(period.prices.enabled for period in self.timeline.periods)
+
+    @property
+    def signatures(self) -> Timeline[str]:
+        """What the costs of each period's hours are made with (``PriceSettings.signature``
+        per period, neighbours with the same one joined)."""
+        periods: list[Period[str]] = []
+        for period in self.timeline.periods:
+            signature = period.prices.signature
+            if not periods or periods[-1].prices != signature:
+                periods.append(Period(period.start, signature))
+        return Timeline(tuple(periods))
+
+    def entity_periods(self) -> list[tuple[str, HourRange]]:
+        """The price entity of each period priced by one, and that period's UTC hours."""
+        return [
+            (period.prices.entity_id, self.timeline.bounds(period))
+            for period in self.timeline.periods
+            if period.prices.source == PRICE_SOURCE_ENTITY
+            and period.prices.entity_id
+            and period.prices.enabled
+        ]
 
     def statistic_ids(self, registers: tuple[Register, ...]) -> list[str]:
         """Every cost statistic ID the meter may own (whatever its settings)."""
         return [cost_statistic_id(self._ean, register) for register in registers]
 
+    def _by_period(self, intervals: list[Interval]) -> list[tuple[PriceSettings, list[Interval]]]:
+        """The intervals of each period with a price source, by the local day they start
+        in (a period's hours are whole local days, so a daily value lies in one)."""
+        groups: dict[date | None, list[Interval]] = {}
+        for interval in intervals:
+            groups.setdefault(self.timeline.at(interval.start).start, []).append(interval)
+        return [
+            (settings, groups[period.start])
+            for period in self.timeline.periods
+            if period.start in groups and (settings := period.prices).enabled
+        ]
+
     async def async_interval_costs(
         self, intervals: list[Interval]
     ) -> list[dict[Register, float | None]]:
         """The cost of each interval per priced register (empty rows without a source)."""
-        if not self.enabled or not intervals:
-            return [{} for _ in intervals]
-        return interval_costs(
-            intervals, self.settings, self._meter_type, await self._async_prices(intervals)
-        )
+        rows: dict[int, dict[Register, float | None]] = {}
+        for settings, group in self._by_period(intervals):
+            prices = await self._async_prices(group, settings)
+            for interval, row in zip(
+                group, interval_costs(group, settings, self._meter_type, prices), strict=True
+            ):
+                rows[id(interval)] = row
+        return [rows.get(id(interval), {}) for interval in intervals]
 
-    async def _async_prices(self, intervals: list[Interval]) -> dict[datetime, float] | None:
-        if self.settings.source != PRICE_SOURCE_ENTITY or not self.settings.entity_id:
+    async def _async_prices(
+        self, intervals: list[Interval], settings: PriceSettings
+    ) -> dict[datetime, float] | None:
+        if settings.source != PRICE_SOURCE_ENTITY or not settings.entity_id:
             return None
         start = min(interval.start for interval in intervals)
         end = max(interval.end for interval in intervals)
-        entity_id = self.settings.entity_id
+        entity_id = settings.entity_id
         # A gas volume is priced per m³, everything else per kWh.
         gas_volume = (
-            self._meter_type is MeterType.GAS and self.settings.gas_register is Register.GAS_VOLUME
+            self._meter_type is MeterType.GAS and settings.gas_register is Register.GAS_VOLUME
         )
         per = PER_M3 if gas_volume else PER_KWH
         history = await async_price_history(self._hass, entity_id, start, end, per)
         self.report.from_states += history.from_states
         self.report.from_statistics += history.from_statistics
-        if (self.settings.fallback_offtake, self.settings.fallback_injection) != (None, None):
+        if (settings.fallback_offtake, settings.fallback_injection) != (None, None):
             self.report.from_fallback += history.missing
         if history.from_statistics and not self._said_statistics:
             self._said_statistics = True
@@ -153,12 +193,21 @@ class MeterCosts:
         return history.prices
 
     async def async_costs(self, intervals: list[Interval]) -> HourlyCosts:
-        """Cost per register and hour of these intervals (none without a price source),
-        and the quarter-hours they span and could not price."""
-        if not self.enabled or not intervals:
-            return HourlyCosts()
-        prices = await self._async_prices(intervals)
-        costs = hourly_costs(intervals, self.settings, self._meter_type, prices)
+        """Cost per register and hour of these intervals, each by its period's prices (none
+        where a period has no price source), and the quarter-hours they span and could not
+        price."""
+        costs = HourlyCosts()
+        for settings, group in self._by_period(intervals):
+            prices = await self._async_prices(group, settings)
+            part = hourly_costs(group, settings, self._meter_type, prices)
+            for register, series in part.series.items():
+                costs.series.setdefault(register, {}).update(series)
+            costs.missing |= part.missing
+            costs.covered |= part.covered
+            costs.unpriced |= part.unpriced
+        costs.series = {
+            register: dict(sorted(rows.items())) for register, rows in costs.series.items()
+        }
         if costs.missing:
             missing = sorted(costs.missing)
             _LOGGER.debug(
@@ -197,7 +246,8 @@ class MeterCosts:
             len(unpriced),
             dt_util.as_local(unpriced[0]).date(),
             dt_util.as_local(unpriced[-1]).date(),
-            self.settings.entity_id or "the price source",
+            ", ".join(sorted({entity for entity, _ in self.entity_periods()}))
+            or "the price source",
         )
 
 

@@ -138,15 +138,29 @@ def _meter(coordinator: FluviusCoordinator) -> dict[str, Any]:
         # What the cost statistics were made from (prices from the entity's state history,
         # from its hourly statistics, or none: those hours have no cost row).
         "costs": {
-            "price_source": meter.prices.source,
-            "price_entity": meter.prices.entity_id,
-            "registers": [r.value for r in meter.prices.priced(meter.meter_type)],
-            "capacity_price": meter.prices.capacity_price,
+            "periods": [
+                {
+                    "from": _day(period.start),
+                    "price_source": period.prices.source,
+                    "price_entity": period.prices.entity_id,
+                    "registers": [r.value for r in period.prices.priced(meter.meter_type)],
+                }
+                for period in meter.prices.periods
+            ],
+            "capacity_prices": [
+                {"from": _day(period.start), "capacity_price": period.prices}
+                for period in meter.capacity.periods
+            ],
             "since_start": coordinator.statistics.costs.report.as_dict(),
         },
         # How the portal answered the last data requests: what a bug report needs first.
         "requests": client.request_log(meter.ean, meter.serial),
     }
+
+
+def _day(day: date | None) -> str | None:
+    """A period's first day (None: from the start of the history)."""
+    return None if day is None else day.isoformat()
 
 
 def _account(entry: FluviusConfigEntry) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .const import (
     DEFAULT_HISTORY_DAYS,
 )
 from .names import meter_title
+from .price_timeline import Timeline, capacity_timeline, energy_timeline
 from .pricing import PriceSettings
 
 if TYPE_CHECKING:
@@ -49,7 +50,11 @@ class MeterConfig:
     meter_type: MeterType
     history_days: int
     import_until: date | None
-    prices: PriceSettings = field(default_factory=PriceSettings)
+    # Its energy prices and its capacity tariff's price (per kW per year) over time.
+    prices: Timeline[PriceSettings] = field(default_factory=lambda: Timeline.of(PriceSettings()))
+    capacity: Timeline[float | None] = field(
+        default_factory=lambda: Timeline.of(None, monthly=True)
+    )
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> MeterConfig:
@@ -63,8 +68,14 @@ class MeterConfig:
             meter_type=meter_type,
             history_days=int(subentry.data.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)),
             import_until=date.fromisoformat(until) if until else None,
-            prices=PriceSettings.from_data(subentry.data, meter_type),
+            prices=energy_timeline(subentry.data, meter_type),
+            capacity=capacity_timeline(subentry.data),
         )
+
+    @property
+    def capacity_priced(self) -> bool:
+        """Whether any month has a capacity tariff price (the capacity cost sensor)."""
+        return any(period.prices is not None for period in self.capacity.periods)
 
     @property
     def title(self) -> str:

@@ -25,6 +25,7 @@ from homeassistant.helpers.storage import Store
 from .api.models import Interval, Reading, Register, ValueStatus
 from .const import DOMAIN, MAX_HISTORY_DAYS, STORAGE_VERSION
 from .days import day_of
+from .price_timeline import Period, Timeline
 
 # Days kept: the longest history the settings allow, and a month for the action's range.
 KEEP = timedelta(days=MAX_HISTORY_DAYS + 31)
@@ -47,7 +48,9 @@ class QuarterHourStore:
         )
         self._start_hour = day_start_hour
         self._days: dict[str, list[Any]] = {}
-        self.costed_with: str | None = None  # the price signature the cost statistics use
+        # What the cost statistics were made with: a price signature per period (None:
+        # nothing is known, e.g. never costed).
+        self.costed_with: Timeline[str] | None = None
         # Daily-total days a finer re-import found nothing finer for.
         self._still_daily: set[str] = set()
         # Quarter-hours (UTC starts, epoch seconds) imported without a price: priced later
@@ -62,7 +65,7 @@ class QuarterHourStore:
             return
         stored = await self._store.async_load() or {}
         self._days = dict(stored.get("days", {}))
-        self.costed_with = stored.get("costed_with")
+        self.costed_with = _read_costed(stored.get("costed_with"))
         self._still_daily = set(stored.get("still_daily", []))
         self._unpriced = {
             start + n * _QUARTER_SECONDS
@@ -79,7 +82,12 @@ class QuarterHourStore:
     def as_dict(self) -> dict[str, Any]:
         """What is written to the file."""
         return {
-            "costed_with": self.costed_with,
+            "costed_with": None
+            if self.costed_with is None
+            else [
+                [None if p.start is None else p.start.isoformat(), p.prices]
+                for p in self.costed_with.periods
+            ],
             "days": self._days,
             "still_daily": sorted(self._still_daily),
             "unpriced": _runs(self._unpriced),
@@ -174,6 +182,21 @@ class QuarterHourStore:
         if self._unpriced:
             self._unpriced.clear()
             self.schedule_save()
+
+
+def _read_costed(raw: Any) -> Timeline[str] | None:
+    """The stored signatures: [[from, signature], ...]; one signature (before the price
+    timelines) covered the whole history."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return Timeline.of(raw)
+    return Timeline(
+        tuple(
+            Period(None if start is None else date.fromisoformat(start), str(signature))
+            for start, signature in raw
+        )
+    )
 
 
 def _runs(starts: set[int]) -> list[list[int]]:

@@ -33,7 +33,8 @@ from .days import DayTotals
 from .entity import FluviusEntity, async_add_meter_entities
 from .models import FluviusConfigEntry
 from .peaks import capacity_tariff, month_key
-from .pricing import PriceSettings, capacity_cost
+from .price_timeline import Timeline
+from .pricing import capacity_cost
 from .snapshot import FluviusData
 
 # Coordinator-based: the coordinator serialises all requests.
@@ -121,21 +122,28 @@ def _capacity_attrs(data: FluviusData) -> Mapping[str, Any] | None:
     return None if tariff is None else {"months": tariff.months}
 
 
-def _capacity_cost_value(data: FluviusData, prices: PriceSettings) -> float | None:
-    """This month's capacity cost: the 12-month average of floored peaks × price ÷ 12."""
-    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
-    if tariff is None or prices.capacity_price is None:
+def _capacity_cost_value(data: FluviusData, prices: Timeline[float | None]) -> float | None:
+    """This month's capacity cost: the 12-month average of floored peaks × the price in
+    force this month ÷ 12."""
+    today = dt_util.utcnow().astimezone(BRUSSELS).date()
+    tariff = capacity_tariff(data.peaks, today)
+    price = prices.on(today).prices
+    if tariff is None or price is None:
         return None
-    return capacity_cost(tariff.average_kw, prices.capacity_price)
+    return capacity_cost(tariff.average_kw, price)
 
 
-def _capacity_cost_attrs(data: FluviusData, prices: PriceSettings) -> Mapping[str, Any] | None:
-    """What the cost is made of (the average, the yearly price, the months counted) and the
-    cost over a year at this average: average kW × price per kW per year, to the cent."""
-    tariff = capacity_tariff(data.peaks, dt_util.utcnow().astimezone(BRUSSELS).date())
+def _capacity_cost_attrs(
+    data: FluviusData, prices: Timeline[float | None]
+) -> Mapping[str, Any] | None:
+    """What the cost is made of (the average, this month's yearly price, the months
+    counted) and the cost over a year at this average: average kW × price per kW per
+    year, to the cent."""
+    today = dt_util.utcnow().astimezone(BRUSSELS).date()
+    tariff = capacity_tariff(data.peaks, today)
     if tariff is None:
         return None
-    price = prices.capacity_price
+    price = prices.on(today).prices
     return {
         "average_kw": tariff.average_kw,
         "price_per_kw_year": price,
@@ -227,8 +235,8 @@ ELECTRICITY_SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
 class FluviusCostSensorEntityDescription(SensorEntityDescription):
     """Describes a Fluvius sensor that needs the meter's price settings."""
 
-    value_fn: Callable[[FluviusData, PriceSettings], float | None]
-    attrs_fn: Callable[[FluviusData, PriceSettings], Mapping[str, Any] | None]
+    value_fn: Callable[[FluviusData, Timeline[float | None]], float | None]
+    attrs_fn: Callable[[FluviusData, Timeline[float | None]], Mapping[str, Any] | None]
     # Created only for meters where this returns True (their settings give it a price).
     has_fn: Callable[[FluviusCoordinator], bool]
 
@@ -243,8 +251,7 @@ COST_SENSORS: tuple[FluviusCostSensorEntityDescription, ...] = (
         value_fn=_capacity_cost_value,
         attrs_fn=_capacity_cost_attrs,
         has_fn=lambda coordinator: (
-            coordinator.meter_type is MeterType.ELECTRICITY
-            and coordinator.meter.prices.capacity_price is not None
+            coordinator.meter_type is MeterType.ELECTRICITY and coordinator.meter.capacity_priced
         ),
     ),
 )
@@ -381,7 +388,7 @@ class FluviusCostSensor(FluviusEntity, SensorEntity):
         data: FluviusData | None = self.coordinator.data
         if data is None:
             return None
-        return self.entity_description.value_fn(data, self.coordinator.meter.prices)
+        return self.entity_description.value_fn(data, self.coordinator.meter.capacity)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
@@ -389,7 +396,7 @@ class FluviusCostSensor(FluviusEntity, SensorEntity):
         data: FluviusData | None = self.coordinator.data
         if data is None:
             return None
-        return self.entity_description.attrs_fn(data, self.coordinator.meter.prices)
+        return self.entity_description.attrs_fn(data, self.coordinator.meter.capacity)
 
 
 class BackfillProgressSensor(FluviusEntity, SensorEntity):

@@ -35,10 +35,12 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
+from .api.brussels import day_of as local_day
 from .api.models import Interval, MeterType, Reading, Register, Resolution, ValueStatus
-from .const import DOMAIN, PRICE_SOURCE_ENTITY
+from .const import DOMAIN
 from .costs import MeterCosts, cost_metadata, unpriced_ranges
 from .days import DayTotals, day_bounds, day_of
+from .price_timeline import HourRange, Timeline, before, midnight, recosted, spliced
 from .prices import async_history_start
 from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
@@ -50,6 +52,8 @@ HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
 # Where to look for the running sum before a batch: a month first, then all history.
 _BASELINE_LOOKBACK = timedelta(days=32)
+# A re-cost of part of the history goes a month of local days at a time.
+_RECOST_STEP = timedelta(days=31)
 
 REGISTERS: dict[MeterType, tuple[Register, ...]] = {
     MeterType.ELECTRICITY: (
@@ -243,61 +247,146 @@ class FluviusStatistics:
         return result
 
     def _cost_batch(
-        self, costs: dict[Register, dict[datetime, float]]
+        self, costs: dict[Register, dict[datetime, float]], *, every_register: bool = False
     ) -> list[tuple[StatisticMetaData, dict[datetime, float]]]:
+        """The cost series to write; ``every_register``: an entry for each register the
+        meter may have, empty where nothing is priced (a re-cost zeroes what was there)."""
         currency = self._hass.config.currency
+        registers = self._registers if every_register else tuple(costs)
         return [
-            (cost_metadata(self._ean, self._label, _NAMES[register], register, currency), series)
-            for register, series in costs.items()
-            if series
+            (
+                cost_metadata(self._ean, self._label, _NAMES[register], register, currency),
+                costs.get(register, {}),
+            )
+            for register in registers
+            if every_register or costs.get(register)
         ]
 
     async def _async_write(
-        self, batch: list[tuple[StatisticMetaData, dict[datetime, float]]]
+        self,
+        batch: list[tuple[StatisticMetaData, dict[datetime, float]]],
+        replaced: tuple[datetime, datetime] | None = None,
+        *,
+        resum: bool = True,
     ) -> int:
-        """Write each series over the hours it covers, re-summing every later stored row."""
+        """Write each series over the hours it covers, re-summing every later stored row.
+
+        ``replaced``: hours [start, end) the batch replaces as a whole, so a stored row
+        there that the batch has no value for becomes a change of 0 (no price any more);
+        ``resum``: False leaves the stored rows after ``replaced`` as they are (a re-cost
+        writes its chunks in order and re-sums what follows with its last one).
+        """
         if not batch:
             return 0
-        first = min(next(iter(series)) for _, series in batch)
+        starts = [next(iter(series)) for _, series in batch if series]
+        if replaced is not None:
+            starts.append(replaced[0])
+        if not starts:
+            return 0
+        first = min(starts)
         ids = {metadata["statistic_id"] for metadata, _ in batch}
         # The recorder writes from a queue: let earlier imports land before reading sums.
         baselines, stored = await async_read(self._hass, _read_stored, ids, first)
         written = 0
         for metadata, series in batch:
             stat_id = metadata["statistic_id"]
+            kept = stored.get(stat_id, {})
+            if replaced is not None:
+                start, end = replaced
+                kept = {
+                    hour: 0.0 if start <= hour < end else change
+                    for hour, change in kept.items()
+                    if resum or hour < end
+                }
             # Stored hours the batch does not cover (after it, or in a gap) keep their change
             # but get their sum recomputed.
-            merged = dict(stored.get(stat_id, {})) | series
+            merged = dict(kept) | series
+            if not merged:
+                continue
             rows = _running_sums(baselines.get(stat_id, 0.0), dict(sorted(merged.items())))
             async_add_external_statistics(self._hass, metadata, rows)
             written += len(rows)
         return written
 
     async def async_recost_if_changed(self) -> bool:
-        """Re-cost the whole history once when the price settings changed since the cost
-        statistics were written (or remove them when there is no price source any more).
+        """Re-cost what the price timeline changed since the cost statistics were written:
+        the hours whose period's prices differ (``price_timeline.recosted``), nothing else.
 
-        The history comes from the kept intervals; hours imported before they were kept
-        are costed from their hourly energy. True when the history was re-costed.
+        A new source for the whole history (or none any more) clears the cost statistics and
+        writes them again; otherwise each changed range is re-costed a month at a time, its
+        hours replaced and every later sum carried on, so the cumulative sums stay
+        continuous. Progress is recorded per month (``price_timeline.spliced``): a restart
+        re-costs only what is left. The history comes from the kept intervals; hours
+        imported before they were kept are costed from their hourly energy. True when
+        anything was re-costed.
         """
         if self._store is None:
             return False
         await self._store.async_load()
-        signature = self._costs.settings.signature
-        if self._store.costed_with == signature:
+        wanted = self._costs.signatures
+        costed = self._store.costed_with or Timeline.of("unknown")
+        ranges = recosted(costed, wanted)
+        if not ranges:
             return False
         first = await self.async_first_hour()
         last = await self.async_last_hour()
-        get_instance(self._hass).async_clear_statistics(self.cost_ids)
-        self._store.clear_unpriced()
+        whole = ranges == (HourRange(None, None),)
+        if not whole and self._costs.enabled and (last is None or not before(ranges, last + HOUR)):
+            # Nothing imported is priced differently (new prices from today): nothing to do.
+            self._store.costed_with = wanted
+            await self._store.async_save()
+            return False
+        if whole:
+            get_instance(self._hass).async_clear_statistics(self.cost_ids)
+            self._store.clear_unpriced()
         if self._costs.enabled and first is not None and last is not None:
-            _LOGGER.info("Fluvius: re-costing %s from %s", self._label, first.date())
-            await self._async_cost(first, last + HOUR)
+            _LOGGER.info("Fluvius: re-costing %s (%d ranges)", self._label, len(ranges))
+            for hours in ranges:
+                costed = await self._async_recost(hours, first, last + HOUR, costed, wanted, whole)
             self._costs.report.recosted = dt_util.utcnow().isoformat()
+        elif not self._costs.enabled and not whole:
+            get_instance(self._hass).async_clear_statistics(self.cost_ids)
+            self._store.clear_unpriced()
         self._costs.summarise_unpriced(self._store.unpriced)
-        self._store.costed_with = signature
+        self._store.costed_with = wanted
         await self._store.async_save()
         return True
+
+    async def _async_recost(  # noqa: PLR0917
+        self,
+        hours: HourRange,
+        first: datetime,
+        end: datetime,
+        costed: Timeline[str],
+        wanted: Timeline[str],
+        whole: bool,
+    ) -> Timeline[str]:
+        """Re-cost one changed range of the history [first, end), a month of local days at a
+        time, recording each month as done; returns what the costs are made with then."""
+        assert self._store is not None
+        start = first if hours.start is None else max(hours.start, first)
+        stop = end if hours.end is None else min(hours.end, end)
+        day: date | None = None if hours.start is None else local_day(hours.start)
+        cursor = start
+        while cursor < stop:
+            next_day = local_day(cursor) + _RECOST_STEP
+            chunk_end = min(midnight(next_day), stop)
+            costs = await self._costs.async_costs(await self._history(cursor, chunk_end))
+            last_chunk = chunk_end >= stop
+            if whole:
+                await self._async_write(self._cost_batch(costs.series))
+            else:
+                batch = self._cost_batch(costs.series, every_register=True)
+                await self._async_write(batch, (cursor, chunk_end), resum=last_chunk)
+            self._store.mark_costed(costs.covered, costs.unpriced)
+            done_until: date | None = next_day
+            if last_chunk:
+                done_until = None if hours.end is None else local_day(hours.end)
+            costed = spliced(costed, wanted, day, done_until)
+            self._store.costed_with = costed
+            await self._store.async_save()
+            day, cursor = next_day, chunk_end
+        return costed
 
     async def _async_cost(self, start: datetime, end: datetime) -> None:
         """Write the cost rows of [start, end) from the history, a month at a time, and
@@ -318,12 +407,21 @@ class FluviusStatistics:
             return 0
         await self._store.async_load()
         ranges = unpriced_ranges(self._store.unpriced)
-        settings = self._costs.settings
-        if ranges and settings.source == PRICE_SOURCE_ENTITY and settings.entity_id:
-            # Nothing before the entity's recorded history can be priced by it.
-            since = await async_history_start(self._hass, settings.entity_id)
-            ranges = [] if since is None else [(max(a, since), b) for a, b in ranges if b > since]
-        for first, last in ranges:
+        # Only a price entity prices hours later, and only those of its own periods since
+        # its recorded history starts.
+        since: dict[str, datetime | None] = {}
+        pending: list[tuple[datetime, datetime]] = []
+        for entity_id, bounds in self._costs.entity_periods() if ranges else []:
+            if entity_id not in since:
+                since[entity_id] = await async_history_start(self._hass, entity_id)
+            if (recorded := since[entity_id]) is None:
+                continue
+            low = recorded if bounds.start is None else max(bounds.start, recorded)
+            for start, end in ranges:
+                high = end if bounds.end is None else min(end, bounds.end)
+                if max(start, low) < high:
+                    pending.append((max(start, low), high))
+        for first, last in pending:
             await self._async_cost(_floor_hour(first), _floor_hour(last - QUARTER) + HOUR)
         self._costs.summarise_unpriced(self._store.unpriced)
         return len(self._store.unpriced)

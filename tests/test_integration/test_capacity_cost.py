@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.api.models import MeterType
-from custom_components.fluvius.const import CONF_CAPACITY_PRICE, DOMAIN
+from custom_components.fluvius.const import CONF_CAPACITY_PERIODS, CONF_CAPACITY_PRICE, DOMAIN
 from tests.entries import ELEC, GAS, account_entry, coordinator
 from tests.simulator import FluviusSimulator
 from tests.simulator.data import SimMeter
@@ -83,8 +83,10 @@ def expected_cost(sim: FluviusSimulator, ean: str, price: float) -> tuple[float,
     return average * price / 12, counted
 
 
-def assert_cost_matches(hass: HomeAssistant, sim: FluviusSimulator, ean: str = ELEC_EAN) -> None:
-    cost, counted = expected_cost(sim, ean, PRICE)
+def assert_cost_matches(
+    hass: HomeAssistant, sim: FluviusSimulator, ean: str = ELEC_EAN, price: float = PRICE
+) -> None:
+    cost, counted = expected_cost(sim, ean, price)
     state = state_of(hass, ean, "capacity_cost")
     # The bill rounds to cents; the code rounds the average to 3 decimals first.
     assert float(state.state) == pytest.approx(cost, abs=0.006)
@@ -92,12 +94,12 @@ def assert_cost_matches(hass: HomeAssistant, sim: FluviusSimulator, ean: str = E
     assert state.attributes["average_kw"] == pytest.approx(
         sum(counted.values()) / len(counted), abs=5e-4
     )
-    assert state.attributes["price_per_kw_year"] == PRICE
+    assert state.attributes["price_per_kw_year"] == price
     # The yearly projection at this average, to the cent (the average is rounded to 3
     # decimals first: 0.0005 kW × the price at most).
     yearly = state.attributes["cost_per_year"]
     assert yearly == round(yearly, 2)
-    assert yearly == pytest.approx(cost * 12, abs=0.0005 * PRICE + 0.005)
+    assert yearly == pytest.approx(cost * 12, abs=0.0005 * price + 0.005)
 
 
 async def test_capacity_cost_equals_the_truth(
@@ -128,6 +130,27 @@ async def test_capacity_cost_equals_the_truth(
     await move_to(datetime(2026, 5, 3, 9, 0, tzinfo=BRUSSELS))
     assert coordinator(entry, ELEC_EAN).data.peak_for(date(2026, 5, 1)) is not None
     assert_cost_matches(hass, fluvius)
+
+
+async def test_each_month_uses_the_capacity_price_in_force_then(
+    hass: HomeAssistant,
+    fluvius: FluviusSimulator,
+    move_to: Callable[[datetime], Awaitable[None]],
+) -> None:
+    """The capacity price changes every 1 January: December's cost uses the old yearly
+    price, January's the new one (a price per month, from the meter's capacity periods)."""
+    hass.config.currency = "EUR"
+    await move_to(datetime(2026, 12, 30, 9, 0, tzinfo=BRUSSELS))
+    periods = [
+        {"from": None, "capacity_price": PRICE},
+        {"from": "2027-01-01", "capacity_price": 57.1234},
+    ]
+    entry = account_entry([ELEC], TEST_HISTORY_DAYS, prices={CONF_CAPACITY_PERIODS: periods})
+    await setup_all(hass, entry)
+    assert_cost_matches(hass, fluvius, price=PRICE)
+    await move_to(datetime(2027, 1, 2, 9, 0, tzinfo=BRUSSELS))
+    assert coordinator(entry, ELEC_EAN).data.peak_for(date(2027, 1, 1)) is not None
+    assert_cost_matches(hass, fluvius, price=57.1234)
 
 
 async def test_months_under_the_floor_count_as_the_floor(
