@@ -1,10 +1,10 @@
-"""The price steps of a meter's settings: their fields, validation, and how the flat
-subentry data is written from them (pricing.py reads that data).
+"""The price steps of a meter's settings: their fields, validation, and the price settings
+of one period they make (pricing.PriceSettings; price_timeline.py puts them in a period).
 
-The source is chosen first; each source's form then asks only for its own keys. Saving a
-source writes its keys and CONF_PRICE_SOURCE and keeps the other sources' keys, so what was
-typed for another source is still there when the user switches back; pricing.PriceSettings
-reads only the chosen source's keys.
+A period's prices pre-fill the forms as their flat keys (``period_data``, from
+``PriceSettings.as_data``); each source's form asks only for its own keys and is read back
+into a PriceSettings (``fixed_settings``, ``entity_settings``). The dates of the periods
+are period_form.py's.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
+    DateSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -50,6 +51,8 @@ from .const import (
     PRICE_SOURCE_FIXED,
     PRICE_SOURCE_NONE,
 )
+from .period_form import CONF_START
+from .price_timeline import Timeline
 from .prices import PER_KWH, PER_M3, async_history_start, parse_price_unit
 from .pricing import GAS_UNITS, HOUR, PriceSettings
 
@@ -68,11 +71,9 @@ SINGLE_PRICES = tuple(
 )
 SINGLE_REGISTERS = {Register.CONSUMPTION_SINGLE, Register.INJECTION_SINGLE}
 DUAL_REGISTERS = {Register.CONSUMPTION_HIGH, Register.CONSUMPTION_LOW}
-# While a price entity prices gas, gas_price_unit is the entity's unit (pricing reads it);
-# the unit of the fixed gas price kept meanwhile waits here for a switch back.
-FIXED_GAS_PRICE_UNIT = "fixed_gas_price_unit"
 # The closing message of a price change that re-costs the history in the background.
 RECOSTING = "recosting"
+
 # A sensor's state class: without one, Home Assistant keeps no long-term statistics of it.
 ATTR_STATE_CLASS = "state_class"
 # The fixed prices a fallback price is prefilled from (the first one saved).
@@ -184,9 +185,35 @@ def entity_schema(meter_type: MeterType, currency: str, entities: list[str]) -> 
 
 def capacity_schema(currency: str) -> probatio.Schema:
     """The capacity tariff's price, per kW per year (the unit in the user's language for
-    euro, the currency of a Fluvius bill)."""
+    euro, the currency of a Fluvius bill), and the month it applies from (empty: from the
+    start of the history)."""
     price = _amount(f"{currency}/kW/year", minimum=0, translation_key=CONF_CAPACITY_PRICE)
-    return probatio.Schema({probatio.Optional(CONF_CAPACITY_PRICE): price})
+    return probatio.Schema(
+        {
+            probatio.Optional(CONF_CAPACITY_PRICE): price,
+            probatio.Optional(CONF_START): DateSelector(),
+        }
+    )
+
+
+def period_data(settings: PriceSettings, meter_type: MeterType) -> dict[str, Any]:
+    """A period's prices as the flat keys its forms are pre-filled from (the formula only
+    for a price entity: elsewhere it is the default)."""
+    data = settings.as_data(meter_type)
+    if settings.source != PRICE_SOURCE_ENTITY:
+        for factor, offset, _ in formula_keys(meter_type):
+            data.pop(factor, None)
+            data.pop(offset, None)
+    return data
+
+
+def single_tariff(timeline: Timeline[PriceSettings]) -> bool:
+    """Whether a period has fixed prices on the single registers."""
+    return any(
+        register in SINGLE_REGISTERS
+        for period in timeline.periods
+        for register in period.prices.fixed
+    )
 
 
 def price_entities(hass: HomeAssistant, meter_type: MeterType, *also: str | None) -> list[str]:
@@ -203,26 +230,25 @@ def price_entities(hass: HomeAssistant, meter_type: MeterType, *also: str | None
     return sorted(found | {entity_id for entity_id in also if entity_id})
 
 
-def capacity_suggestions(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The saved capacity price, to pre-fill its form."""
-    price = data.get(CONF_CAPACITY_PRICE)
-    return {} if price is None else {CONF_CAPACITY_PRICE: price}
+def capacity_suggestions(price: float | None, start: date) -> dict[str, Any]:
+    """A capacity price and the month it applies from, to pre-fill its form."""
+    shown: dict[str, Any] = {CONF_START: start.isoformat()}
+    return shown if price is None else shown | {CONF_CAPACITY_PRICE: price}
 
 
 def fixed_suggestions(data: Mapping[str, Any], fixed: tuple[str, ...]) -> dict[str, Any]:
-    """The saved fixed prices (also while another source is chosen), to pre-fill the form."""
+    """A period's fixed prices, to pre-fill the form."""
     values = {key: data[key] for key in fixed if data.get(key) is not None}
     if CONF_GAS_PRICE in fixed:
-        values[CONF_GAS_PRICE_UNIT] = (
-            data.get(FIXED_GAS_PRICE_UNIT) or data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
-        )
+        values[CONF_GAS_PRICE_UNIT] = data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
     return values
 
 
 def entity_suggestions(data: Mapping[str, Any], meter_type: MeterType) -> dict[str, Any]:
-    """The saved price entity settings, to pre-fill the form. A meter switching from fixed
-    prices gets them as fallback prices (consumption and injection: the day tariff's or the
-    single one; gas: the gas price); from no costs, only where no fallback was saved."""
+    """A period's price entity settings, to pre-fill the form. A period of fixed prices
+    offers them as fallback prices (consumption and injection: the day tariff's or the
+    single one; gas: the gas price): they price only the hours of the new or corrected
+    period the entity has no price for."""
     keys = [CONF_PRICE_ENTITY, *(key for keys in formula_keys(meter_type) for key in keys)]
     values = {key: data[key] for key in keys if data.get(key) is not None}
     source = data.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_NONE
@@ -281,7 +307,7 @@ def gas_fallback_errors(
     fallback, fixed = user_input.get(CONF_FALLBACK_GAS), data.get(CONF_GAS_PRICE)
     if fallback is None or fixed is None or float(fallback) != float(fixed):
         return {}
-    fixed_unit = data.get(FIXED_GAS_PRICE_UNIT) or data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+    fixed_unit = data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
     state = hass.states.get(user_input[CONF_PRICE_ENTITY])
     unit = price_unit(state and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), GAS_PRICE_UNITS)
     entity_unit = GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
@@ -293,74 +319,45 @@ def has_fallbacks(user_input: Mapping[str, Any], meter_type: MeterType) -> bool:
     return all(user_input.get(key) is not None for key in fallback_keys(meter_type))
 
 
-def recosts(old: Mapping[str, Any], new: Mapping[str, Any], meter_type: MeterType) -> bool:
-    """Whether saving ``new`` over ``old`` re-costs the imported history in the background:
-    the meter gets costs, and they come out differently (pricing's signature changes)."""
-    after = PriceSettings.from_data(new, meter_type)
-    before = PriceSettings.from_data(old, meter_type)
-    return after.enabled and after.signature != before.signature
-
-
-def with_no_costs(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The subentry data with no costs: the prices of the sources stay for later."""
-    return {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_NONE}
-
-
-def with_fixed(
-    data: Mapping[str, Any],
-    user_input: Mapping[str, Any],
-    meter_type: MeterType,
-    fixed: tuple[str, ...],
-) -> dict[str, Any]:
-    """The subentry data with the (validated) fixed prices chosen; a price left empty is
-    removed, the price entity's settings stay."""
-    out = {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_FIXED}
+def fixed_settings(
+    user_input: Mapping[str, Any], meter_type: MeterType, fixed: tuple[str, ...]
+) -> PriceSettings:
+    """The (validated) fixed prices of a period; a price left empty is not one."""
+    data: dict[str, Any] = {CONF_PRICE_SOURCE: PRICE_SOURCE_FIXED}
     for key in fixed:
-        out.pop(key, None)
         if (value := user_input.get(key)) is not None:
-            out[key] = float(value)
+            data[key] = float(value)
     if meter_type is MeterType.GAS:
-        out[CONF_GAS_PRICE_UNIT] = user_input.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
-        out.pop(FIXED_GAS_PRICE_UNIT, None)
-    return out
+        data[CONF_GAS_PRICE_UNIT] = user_input.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
+    return PriceSettings.from_data(data, meter_type)
 
 
-def with_entity(
-    hass: HomeAssistant,
-    data: Mapping[str, Any],
-    user_input: Mapping[str, Any],
-    meter_type: MeterType,
-) -> dict[str, Any]:
-    """The subentry data with the (validated) price entity chosen: its formula (empty: the
-    entity's price as is) and fallback prices (empty: removed); fixed prices stay."""
+def entity_settings(
+    hass: HomeAssistant, user_input: Mapping[str, Any], meter_type: MeterType
+) -> PriceSettings:
+    """The (validated) price entity of a period: its formula (empty: the entity's price as
+    is) and fallback prices (empty: none)."""
     entity_id = user_input[CONF_PRICE_ENTITY]
-    out = {**data, CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITY, CONF_PRICE_ENTITY: entity_id}
+    data: dict[str, Any] = {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITY, CONF_PRICE_ENTITY: entity_id}
     for factor, offset, fallback in formula_keys(meter_type):
         value = user_input.get(factor)
-        out[factor] = 1.0 if value is None else float(value)
+        data[factor] = 1.0 if value is None else float(value)
         value = user_input.get(offset)
-        out[offset] = 0.0 if value is None else float(value)
-        out.pop(fallback, None)
+        data[offset] = 0.0 if value is None else float(value)
         if (value := user_input.get(fallback)) is not None:
-            out[fallback] = float(value)
+            data[fallback] = float(value)
     if meter_type is MeterType.GAS:
-        if data.get(CONF_GAS_PRICE) is not None and FIXED_GAS_PRICE_UNIT not in data:
-            out[FIXED_GAS_PRICE_UNIT] = data.get(CONF_GAS_PRICE_UNIT) or GAS_VOLUME_UNIT
         # The entity's unit decides which gas register it prices.
         state = hass.states.get(entity_id)
         unit = price_unit(state and state.attributes.get(ATTR_UNIT_OF_MEASUREMENT), GAS_PRICE_UNITS)
-        out[CONF_GAS_PRICE_UNIT] = GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
-    return out
+        data[CONF_GAS_PRICE_UNIT] = GAS_VOLUME_UNIT if unit == GAS_VOLUME_UNIT else GAS_ENERGY_UNIT
+    return PriceSettings.from_data(data, meter_type)
 
 
-def with_capacity(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """The subentry data with the capacity price (empty: removed); it does not depend on the
-    energy prices' source."""
-    out = dict(data)
-    out.pop(CONF_CAPACITY_PRICE, None)
-    if (price := user_input.get(CONF_CAPACITY_PRICE)) is not None:
-        out[CONF_CAPACITY_PRICE] = float(price)
-    return out
+def capacity_price(user_input: Mapping[str, Any]) -> float | None:
+    """The capacity price typed (empty: no price)."""
+    price = user_input.get(CONF_CAPACITY_PRICE)
+    return None if price is None else float(price)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,11 +373,11 @@ class Unpriced:
 async def async_unpriced_days(
     hass: HomeAssistant, entity_id: str, first_hour: datetime | None, last_hour: datetime | None
 ) -> Unpriced | None:
-    """The imported days (from ``first_hour`` to ``last_hour``, the meter's oldest and newest
-    imported hours) before the entity's recorded history starts, or all of them when it has
-    none; None when it covers them (or nothing is imported). A day the history starts in
-    counts when its start is not priced."""
-    if first_hour is None:
+    """The imported days (from ``first_hour`` to ``last_hour``: the meter's oldest and newest
+    imported hours within the period priced) before the entity's recorded history starts,
+    or all of them when it has none; None when it covers them (or there are none). A day the
+    history starts in counts when its start is not priced."""
+    if first_hour is None or (last_hour is not None and last_hour < first_hour):
         return None
     start = await async_history_start(hass, entity_id)
     if start is not None and start <= first_hour:

@@ -2,14 +2,16 @@
 
 Adding a meter reuses the loaded account's sign-in (no password asked, no new login). A
 meter's settings open as a menu: "meter" (serial, days of history, where statistics imports
-stop; never the EAN, which identifies the meter), "costs" (the price source first, then a form
-with only that source's fields) and, for electricity, "capacity". Everything is stored flat in
-the meter's subentry data; each price source keeps its own keys when another is chosen.
+stop; never the EAN, which identifies the meter), "costs" (the price timeline: here mostly its
+one period corrected, the price source first, then a form with only that source's fields) and,
+for electricity, "capacity". The meter's own settings are stored flat in its subentry data, its
+prices only as timelines (price_periods, capacity_periods). The periods themselves (new prices
+from a date, removing one, the capacity tariff's months) are test_price_periods_flow.py's.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
@@ -126,12 +128,46 @@ async def settings_step(hass: HomeAssistant, entry: ConfigEntry, ean: str, step:
 
 
 async def price_form(hass: HomeAssistant, entry: ConfigEntry, ean: str, source: str) -> FlowResult:
-    """Open a meter's energy costs and choose the price source: that source's form."""
+    """Open a meter's energy costs, correct its only period and choose the price source: that
+    source's form."""
     result = await settings_step(hass, entry, ean, "costs")
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "costs"
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_correct"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "costs_source"  # one period: no choice of the period
     result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: source})
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"costs_{source}"
+    return result
+
+
+async def new_prices_form(
+    hass: HomeAssistant, entry: ConfigEntry, ean: str, day: date, source: str
+) -> FlowResult:
+    """Open a meter's energy costs, new prices from ``day``, the price source: its form."""
+    result = await settings_step(hass, entry, ean, "costs")
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_add"})
+    assert result["step_id"] == "costs_add"
+    result = await configure(hass, result["flow_id"], {"start": day.isoformat()})
+    assert result["step_id"] == "costs_source", result.get("errors")
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: source})
+    assert result["step_id"] == f"costs_{source}"
+    return result
+
+
+async def correct_form(
+    hass: HomeAssistant, entry: ConfigEntry, ean: str, start: date | None, source: str
+) -> FlowResult:
+    """Open a meter's energy costs (several periods), correct the period from ``start``
+    (None: the first), the price source: its form."""
+    result = await settings_step(hass, entry, ean, "costs")
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_correct"})
+    assert result["step_id"] == "costs_correct"
+    period = "start" if start is None else start.isoformat()
+    result = await configure(hass, result["flow_id"], {"period": period})
+    assert result["step_id"] == "costs_source"
+    result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: source})
     assert result["step_id"] == f"costs_{source}"
     return result
 
@@ -210,6 +246,42 @@ def price_sensor(
 def saved(entry: ConfigEntry, ean: str) -> dict[str, Any]:
     """A meter's subentry data."""
     return dict(entry.subentries[subentry_id(ean)].data)
+
+
+def only_period(entry: ConfigEntry, ean: str) -> dict[str, Any]:
+    """The stored keys of a meter's one energy price period (from the start of the history)."""
+    (period,) = saved(entry, ean)["price_periods"]
+    assert period["from"] is None
+    return {key: value for key, value in period.items() if key != "from"}
+
+
+def stored_settings(entry: ConfigEntry, ean: str, kind: MeterType) -> PriceSettings:
+    """The price settings of a meter's one energy price period."""
+    return PriceSettings.from_data(only_period(entry, ean), kind)
+
+
+# What a period of each source stores besides its own keys (PriceSettings.as_data): the
+# formula and the gas unit, at their defaults unless the source sets them.
+DEFAULT_FORMULA = {
+    CONF_OFFTAKE_FACTOR: 1.0,
+    CONF_OFFTAKE_OFFSET: 0.0,
+    CONF_INJECTION_FACTOR: 1.0,
+    CONF_INJECTION_OFFSET: 0.0,
+}
+ELEC_PERIOD = {CONF_GAS_PRICE_UNIT: "m³", **DEFAULT_FORMULA}
+NO_CAPACITY = [{"from": None, CONF_CAPACITY_PRICE: None}]
+
+
+def with_prices(
+    ean: str, serial: str, kind: MeterType, period: dict[str, Any], capacity: Any = None
+) -> dict[str, Any]:
+    """A meter's subentry data with one energy price period from the start (its stored keys
+    ``period``) and the capacity periods (none: no capacity price)."""
+    return {
+        **without_prices(ean, serial, kind),
+        "price_periods": [{"from": None, **period}],
+        "capacity_periods": NO_CAPACITY if capacity is None else capacity,
+    }
 
 
 def without_prices(ean: str, serial: str, kind: MeterType) -> dict[str, Any]:
@@ -652,6 +724,8 @@ PRICE_ERRORS = {
     "price_entity_unit",
     "price_entity_currency",
     "fallback_gas_unit",
+    "period_exists",
+    "first_of_month",
 }
 FLOW_ERRORS = {
     "invalid_auth",
@@ -694,17 +768,47 @@ def test_flow_texts_translated(path: str) -> None:
     # Every field of every settings step is named and explained.
     for step, shown in (
         ("meter", {CONF_METER_SERIAL, CONF_HISTORY_DAYS, CONF_IMPORT_UNTIL}),
-        ("costs", {CONF_PRICE_SOURCE}),
+        ("costs_add", {"start"}),
+        ("costs_correct", {"period"}),
+        ("costs_remove", {"period"}),
+        ("costs_source", {CONF_PRICE_SOURCE}),
         ("costs_fixed", HIGH_LOW | SINGLE | GAS_FIXED),
         ("costs_entity", ELEC_ENTITY | GAS_ENTITY),
-        ("capacity", {CONF_CAPACITY_PRICE}),
+        ("capacity_price", {CONF_CAPACITY_PRICE, "start"}),
+        ("capacity_remove", {"period"}),
     ):
         assert steps[step]["title"]
         assert steps[step]["description"]
         for part in ("data", "data_description"):
             assert {key for key, text in steps[step][part].items() if text} == shown, (step, part)
     assert steps["costs_none"]["description"]
-    assert "{currency}" in steps["capacity"]["data_description"][CONF_CAPACITY_PRICE]
+    assert "{currency}" in steps["capacity_price"]["data_description"][CONF_CAPACITY_PRICE]
+    # The timelines' menus show their periods, and the steps of one period name it.
+    menus = {
+        "costs": {"costs_add", "costs_correct", "costs_remove"},
+        "capacity": {"capacity_price", "capacity_remove"},
+    }
+    for step, options in menus.items():
+        assert {key for key, text in steps[step]["menu_options"].items() if text} == options
+        assert "{periods}" in steps[step]["description"]
+    assert "{periods}" in steps["capacity_price"]["description"]
+    for step in ("costs_source", "costs_none", "costs_fixed", "costs_entity"):
+        assert "{period}" in steps[step]["description"], step
+    for placeholder in ("{period}", "{prices}"):
+        assert placeholder in steps["costs_remove_confirm"]["description"]
+    # The words a timeline is shown in, with their placeholders.
+    words = texts["common"]
+    assert all(words.values())
+    for key, placeholders in {
+        "period_from": ("{day}",),
+        "fixed": ("{prices}", "{unit}"),
+        "injection": ("{prices}",),
+        "entity": ("{formula}",),
+        "fallback": ("{price}",),
+        "capacity": ("{price}", "{currency}"),
+    }.items():
+        for placeholder in placeholders:
+            assert placeholder in words[key], (key, placeholder)
     for step in CONFIRMATIONS:
         assert set(steps[step]["menu_options"]) == {"costs_save", "costs_entity"}
         assert "{entity}" in steps[step]["description"]
@@ -740,22 +844,58 @@ async def test_settings_of_meter_with_rejected_password(
 async def test_price_source_step(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Energy costs first ask only where the prices come from, the saved source chosen
-    (none at first); nothing is saved by that choice alone."""
+    """Energy costs are a menu that shows the timeline (a meter without prices: no costs
+    from the start of the history) and offers new prices from a date or a corrected period
+    (no removal of the only period). Correcting the only period asks first where its prices
+    come from, its source chosen (none at first); nothing is saved by that choice alone.
+    Saved, the period shows in the menu."""
     await set_up(hass, both_entry)
     result = await settings_step(hass, both_entry, ELEC_EAN, "costs")
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "costs"
+    assert list(result["menu_options"]) == ["costs_add", "costs_correct"]
+    assert result["description_placeholders"] == {
+        "meter": f"Electricity meter …{ELEC_EAN[-4:]}",
+        "periods": "- **Start of the history**: no costs",
+    }
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_correct"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "costs_source"
+    assert result["description_placeholders"]["period"] == "Start of the history"
     assert fields(result) == {CONF_PRICE_SOURCE}
     assert defaults(result) == {CONF_PRICE_SOURCE: "none"}
     assert selector(result, CONF_PRICE_SOURCE).config["options"] == ["none", "fixed", "entity"]
     before = saved(both_entry, ELEC_EAN)
     result = await configure(hass, result["flow_id"], {CONF_PRICE_SOURCE: "fixed"})
+    assert saved(both_entry, ELEC_EAN) == before
     result = await configure(hass, result["flow_id"], DUAL_PRICES)
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN) == {**before, CONF_PRICE_SOURCE: "fixed", **DUAL_PRICES}
+    assert saved(both_entry, ELEC_EAN) == {
+        **before,
+        "price_periods": [
+            {
+                "from": None,
+                "price_source": "fixed",
+                "gas_price_unit": "m³",
+                "offtake_factor": 1.0,
+                "offtake_offset": 0.0,
+                "injection_factor": 1.0,
+                "injection_offset": 0.0,
+                "price_consumption_high": 0.32,
+                "price_consumption_low": 0.27,
+                "price_injection_high": 0.05,
+                "price_injection_low": 0.03,
+            }
+        ],
+        "capacity_periods": [{"from": None, "capacity_price": None}],
+    }
     await hass.async_block_till_done()
     result = await settings_step(hass, both_entry, ELEC_EAN, "costs")
+    assert result["description_placeholders"]["periods"] == (
+        "- **Start of the history**: fixed: day 0.32, night 0.27; injection day 0.05,"
+        " night 0.03 EUR/kWh"
+    )
+    result = await configure(hass, result["flow_id"], {"next_step_id": "costs_correct"})
     assert defaults(result) == {CONF_PRICE_SOURCE: "fixed"}
 
 
@@ -806,8 +946,8 @@ async def test_price_forms_show_only_their_fields(  # noqa: PLR0917
 async def test_price_source_none_is_a_confirmation(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """No costs: a step without fields; saving it keeps every saved price (of both sources
-    and the capacity tariff), and nothing is costed any more."""
+    """No costs: a step without fields; saving it stores a period without costs (the
+    capacity tariff's price stays), and nothing is costed any more."""
     price_sensor(hass, "EUR/kWh", **MEASURED)
     await set_up(hass, both_entry)
     result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
@@ -818,18 +958,24 @@ async def test_price_source_none_is_a_confirmation(
     result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
     await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: 53.55})
     before = saved(both_entry, ELEC_EAN)
-    assert before[CONF_PRICE_SOURCE] == "entity"
+    assert only_period(both_entry, ELEC_EAN)[CONF_PRICE_SOURCE] == "entity"
 
     result = await price_form(hass, both_entry, ELEC_EAN, "none")
     assert result["data_schema"] is None
-    assert result["description_placeholders"] == {"meter": f"Electricity meter …{ELEC_EAN[-4:]}"}
+    assert result["description_placeholders"] == {
+        "meter": f"Electricity meter …{ELEC_EAN[-4:]}",
+        "period": "Start of the history",
+    }
     result = await configure(hass, result["flow_id"], {})
     assert result["reason"] == "reconfigure_successful"
-    assert saved(both_entry, ELEC_EAN) == {**before, CONF_PRICE_SOURCE: "none"}
-    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
+    assert saved(both_entry, ELEC_EAN) == {
+        **before,
+        "price_periods": [{"from": None, CONF_PRICE_SOURCE: "none", **ELEC_PERIOD}],
+    }
+    assert before["capacity_periods"] == [{"from": None, CONF_CAPACITY_PRICE: 53.55}]
+    settings = stored_settings(both_entry, ELEC_EAN, MeterType.ELECTRICITY)
     assert not settings.enabled
     assert settings.priced(MeterType.ELECTRICITY) == ()
-    assert settings.capacity_price == 53.55
 
 
 async def test_price_form_single_tariff(hass: HomeAssistant, fluvius: FluviusSimulator) -> None:
@@ -844,11 +990,12 @@ async def test_price_form_single_tariff(hass: HomeAssistant, fluvius: FluviusSim
     prices = {"price_consumption_single": 0.31, "price_injection_single": 0.04}
     result = await configure(hass, result["flow_id"], prices)
     assert result["reason"] == "recosting"
-    assert saved(entry, SINGLE_EAN) == {
-        **without_prices(SINGLE_EAN, SINGLE_SERIAL, MeterType.ELECTRICITY),
-        CONF_PRICE_SOURCE: "fixed",
-        **prices,
-    }
+    assert saved(entry, SINGLE_EAN) == with_prices(
+        SINGLE_EAN,
+        SINGLE_SERIAL,
+        MeterType.ELECTRICITY,
+        {CONF_PRICE_SOURCE: "fixed", **ELEC_PERIOD, **prices},
+    )
     await hass.async_block_till_done()
     result = await price_form(hass, entry, SINGLE_EAN, "fixed")
     assert suggested(result) == prices
@@ -859,7 +1006,7 @@ async def test_price_form_single_tariff(hass: HomeAssistant, fluvius: FluviusSim
 async def test_price_fixed_saved(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Fixed prices are stored flat in the meter's data, with nothing else changed, without
+    """Fixed prices are stored as the meter's one period, with nothing else changed, without
     a request or login; the entry stays loaded; the form shows them again."""
     await set_up(hass, both_entry)
     before = requests_sent(fluvius)
@@ -869,11 +1016,12 @@ async def test_price_fixed_saved(
     result = await configure(hass, result["flow_id"], prices)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_PRICE_SOURCE: "fixed",
-        **prices,
-    }
+    assert saved(both_entry, ELEC_EAN) == with_prices(
+        ELEC_EAN,
+        ELEC_SERIAL,
+        MeterType.ELECTRICITY,
+        {CONF_PRICE_SOURCE: "fixed", **ELEC_PERIOD, **prices},
+    )
     assert saved(both_entry, GAS_EAN) == gas  # the other meter untouched
     assert requests_sent(fluvius) == before  # the serial did not change: no probe
     await hass.async_block_till_done()
@@ -889,7 +1037,7 @@ async def test_price_fixed_saved(
     # A price left empty is removed; at least one stays.
     result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
     result = await configure(hass, result["flow_id"], {"price_consumption_high": 0.3})
-    assert {key for key in saved(both_entry, ELEC_EAN) if key.startswith("price_")} == {
+    assert {key for key in only_period(both_entry, ELEC_EAN) if key.startswith("price_")} == {
         "price_consumption_high",
         "price_source",
     }
@@ -1028,11 +1176,12 @@ async def test_price_entity_saved(
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **formula, **FALLBACKS}
     result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_PRICE_SOURCE: "entity",
-        **typed,
-    }
+    assert saved(both_entry, ELEC_EAN) == with_prices(
+        ELEC_EAN,
+        ELEC_SERIAL,
+        MeterType.ELECTRICITY,
+        {CONF_PRICE_SOURCE: "entity", CONF_GAS_PRICE_UNIT: "m³", **typed},
+    )
     await hass.async_block_till_done()
     result = await price_form(hass, both_entry, ELEC_EAN, "entity")
     assert suggested(result) == typed
@@ -1051,16 +1200,17 @@ async def test_price_entity_default_formula(
     assert result["type"] is FlowResultType.MENU  # no injection fallback: days without cost
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_PRICE_SOURCE: "entity",
-        CONF_PRICE_ENTITY: PRICE_ENTITY,
-        CONF_OFFTAKE_FACTOR: 1,
-        CONF_OFFTAKE_OFFSET: 0,
-        CONF_INJECTION_FACTOR: 1,
-        CONF_INJECTION_OFFSET: 0,
-        CONF_FALLBACK_OFFTAKE: 0.3,
-    }
+    assert saved(both_entry, ELEC_EAN) == with_prices(
+        ELEC_EAN,
+        ELEC_SERIAL,
+        MeterType.ELECTRICITY,
+        {
+            CONF_PRICE_SOURCE: "entity",
+            CONF_PRICE_ENTITY: PRICE_ENTITY,
+            **ELEC_PERIOD,
+            CONF_FALLBACK_OFFTAKE: 0.3,
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -1234,12 +1384,13 @@ async def test_price_negative_refused(
     assert saved(both_entry, ELEC_EAN) == before
 
 
-async def test_switching_source_keeps_the_other_prices(
+async def test_correcting_a_period_replaces_its_prices(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """Fixed prices, then a price entity: its fallback prices are pre-filled from the fixed
-    prices (day tariff), and the fixed prices stay saved but unused. Back to fixed prices:
-    they show as saved, and the entity's settings stay saved but unused."""
+    """Fixed prices, then the same period corrected to a price entity: its fallback prices
+    are pre-filled from the period's fixed prices (day tariff), and the period holds the
+    entity's settings only. Corrected back to fixed prices, the form pre-fills what the
+    period holds (the fallbacks are not fixed prices): the period's prices, not another's."""
     price_sensor(hass, "EUR/kWh", **MEASURED)
     await set_up(hass, both_entry)
     result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
@@ -1253,53 +1404,46 @@ async def test_switching_source_keeps_the_other_prices(
     result = await configure(hass, result["flow_id"], entity)
     assert result["reason"] == "recosting"
     entity_keys = {**entity, CONF_INJECTION_FACTOR: 1, CONF_INJECTION_OFFSET: 0}
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_PRICE_SOURCE: "entity",
-        **DUAL_PRICES,
-        **entity_keys,
-    }
-    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
+    assert saved(both_entry, ELEC_EAN) == with_prices(
+        ELEC_EAN,
+        ELEC_SERIAL,
+        MeterType.ELECTRICITY,
+        {CONF_PRICE_SOURCE: "entity", CONF_GAS_PRICE_UNIT: "m³", **entity_keys},
+    )
+    settings = stored_settings(both_entry, ELEC_EAN, MeterType.ELECTRICITY)
     assert settings.fixed == {}
     assert settings.entity_id == PRICE_ENTITY
     assert (settings.fallback_offtake, settings.fallback_injection) == (0.32, 0.05)
     await hass.async_block_till_done()
 
     result = await price_form(hass, both_entry, ELEC_EAN, "fixed")
-    assert suggested(result) == DUAL_PRICES
-    result = await configure(
-        hass, result["flow_id"], {**DUAL_PRICES, "price_consumption_high": 0.35}
-    )
-    assert saved(both_entry, ELEC_EAN) == {
-        **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
+    assert suggested(result) == {}
+    result = await configure(hass, result["flow_id"], {"price_consumption_high": 0.35})
+    assert only_period(both_entry, ELEC_EAN) == {
         CONF_PRICE_SOURCE: "fixed",
-        **DUAL_PRICES,
+        **ELEC_PERIOD,
         "price_consumption_high": 0.35,
-        **entity_keys,
     }
-    settings = PriceSettings.from_data(saved(both_entry, ELEC_EAN), MeterType.ELECTRICITY)
-    assert settings.entity_id is None
-    assert len(settings.fixed) == 4
-    await hass.async_block_till_done()
 
-    # Back to the entity: its settings as saved, the fallbacks from the newer fixed prices.
+    # Back to the entity: the period is fixed again, its day tariff the fallback.
     result = await price_form(hass, both_entry, ELEC_EAN, "entity")
-    assert suggested(result) == {**entity_keys, CONF_FALLBACK_OFFTAKE: 0.35}
+    assert suggested(result) == {CONF_FALLBACK_OFFTAKE: 0.35}
 
 
-async def test_gas_switching_keeps_the_fixed_price_and_its_unit(
+async def test_gas_entity_from_a_day_checks_the_fallback_unit(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """A gas meter with a fixed price per m³ switches to an entity in €/MWh (gas priced per
-    kWh): the fixed price pre-fills the fallback, but left as it is (a price per m³ where one
-    per kWh is needed) it is refused on its field; when the meter switches back, the fixed
-    price shows per m³ again."""
+    """A gas meter with a fixed price per m³ gets, from a past day on, an entity in €/MWh
+    (gas priced per kWh): the fixed price in force that day pre-fills the fallback, but left
+    as it is (a price per m³ where one per kWh is needed) it is refused on its field. The
+    period before keeps its fixed price per m³, and shows it when corrected."""
     price_sensor(hass, "EUR/MWh", "45.2", **MEASURED)
     await set_up(hass, both_entry)
     result = await price_form(hass, both_entry, GAS_EAN, "fixed")
     await configure(hass, result["flow_id"], {CONF_GAS_PRICE: 1.25})
     await hass.async_block_till_done()
-    result = await price_form(hass, both_entry, GAS_EAN, "entity")
+    day = dt_util.now().date() - timedelta(days=3)
+    result = await new_prices_form(hass, both_entry, GAS_EAN, day, "entity")
     assert suggested(result) == {CONF_FALLBACK_GAS: 1.25}
     prefilled = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 1.25}
     result = await configure(hass, result["flow_id"], prefilled)
@@ -1307,18 +1451,15 @@ async def test_gas_switching_keeps_the_fixed_price_and_its_unit(
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_FALLBACK_GAS: 0.11}
     result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "recosting"
-    data = saved(both_entry, GAS_EAN)
-    assert data[CONF_GAS_PRICE_UNIT] == "kWh"  # the entity prices the gas energy
-    assert (data[CONF_GAS_PRICE], data["fixed_gas_price_unit"]) == (1.25, "m³")
+    first, second = saved(both_entry, GAS_EAN)["price_periods"]
+    assert (first["from"], first[CONF_GAS_PRICE], first[CONF_GAS_PRICE_UNIT]) == (None, 1.25, "m³")
+    assert (second["from"], second[CONF_GAS_PRICE_UNIT]) == (day.isoformat(), "kWh")
+    assert (second[CONF_PRICE_ENTITY], second[CONF_FALLBACK_GAS]) == (PRICE_ENTITY, 0.11)
+    assert CONF_GAS_PRICE not in second
     await hass.async_block_till_done()
 
-    result = await price_form(hass, both_entry, GAS_EAN, "fixed")
+    result = await correct_form(hass, both_entry, GAS_EAN, None, "fixed")
     assert suggested(result) == {CONF_GAS_PRICE: 1.25, CONF_GAS_PRICE_UNIT: "m³"}
-    await configure(hass, result["flow_id"], suggested(result))
-    data = saved(both_entry, GAS_EAN)
-    assert (data[CONF_GAS_PRICE], data[CONF_GAS_PRICE_UNIT]) == (1.25, "m³")
-    assert "fixed_gas_price_unit" not in data
-    assert data[CONF_FALLBACK_GAS] == 0.11
 
 
 async def set_up_imported(hass: HomeAssistant, entry: ConfigEntry) -> None:
@@ -1341,7 +1482,7 @@ async def test_gas_fallback_prefilled_in_the_same_unit_is_kept(
     typed = {CONF_PRICE_ENTITY: PRICE_ENTITY, **suggested(result)}
     result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "recosting"
-    data = saved(both_entry, GAS_EAN)
+    data = only_period(both_entry, GAS_EAN)
     assert (data[CONF_FALLBACK_GAS], data[CONF_GAS_PRICE_UNIT]) == (1.25, "m³")
 
 
@@ -1400,7 +1541,7 @@ async def test_entity_without_history_confirmed(
     assert suggested(result)[CONF_FALLBACK_OFFTAKE] == 0.3
     result = await configure(hass, result["flow_id"], {**typed, **FALLBACKS})
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN)[CONF_FALLBACK_INJECTION] == 0.04
+    assert only_period(both_entry, ELEC_EAN)[CONF_FALLBACK_INJECTION] == 0.04
 
 
 @pytest.mark.parametrize("recorded", [True, False], ids=["appears_today", "never_recorded"])
@@ -1435,7 +1576,7 @@ async def test_entity_with_no_history_confirmed_then_saved(
     assert (last_day - first_day).days + 1 >= TEST_HISTORY_DAYS
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
     assert result["reason"] == "recosting"
-    data = saved(both_entry, ELEC_EAN)
+    data = only_period(both_entry, ELEC_EAN)
     assert (data[CONF_PRICE_SOURCE], data[CONF_PRICE_ENTITY]) == ("entity", PRICE_ENTITY)
     assert not set(data) & ELEC_FALLBACKS
 
@@ -1487,33 +1628,40 @@ async def test_entity_without_state_class_confirmed(
     assert ("days" in placeholders) is not bool(fallbacks)
     result = await configure(hass, result["flow_id"], {"next_step_id": "costs_save"})
     assert result["reason"] == "recosting"
-    assert saved(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
+    assert only_period(both_entry, ELEC_EAN)[CONF_PRICE_ENTITY] == PRICE_ENTITY
 
 
 async def test_capacity_tariff(
     hass: HomeAssistant, fluvius: FluviusSimulator, both_entry: MockConfigEntry
 ) -> None:
-    """The capacity tariff: one price, in EUR per kW per year, saved whatever the energy
-    prices' source, shown again, and removed when cleared."""
+    """The capacity tariff of a meter without one: a form (one period, nothing to remove)
+    with a price in EUR per kW per year and the month it applies from (this month by
+    default); without a month, from the start of the history: that period is corrected.
+    Stored as capacity periods only, whatever the energy prices' source."""
     await set_up(hass, both_entry)
     result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
-    assert result["step_id"] == "capacity"
-    assert fields(result) == {CONF_CAPACITY_PRICE}
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "capacity_price"
+    assert fields(result) == {CONF_CAPACITY_PRICE, "start"}
     assert selector(result, CONF_CAPACITY_PRICE).config["unit_of_measurement"] == "EUR/kW/year"
     assert result["description_placeholders"]["currency"] == "EUR"
+    assert result["description_placeholders"]["periods"] == (
+        "- **Start of the history**: no capacity price"
+    )
+    month = dt_util.now().date().replace(day=1)
+    assert suggested(result) == {"start": month.isoformat()}
     result = await configure(hass, result["flow_id"], {CONF_CAPACITY_PRICE: 53.55})
     assert result["reason"] == "reconfigure_successful"
     assert saved(both_entry, ELEC_EAN) == {
         **without_prices(ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY),
-        CONF_CAPACITY_PRICE: 53.55,
+        "price_periods": [{"from": None, CONF_PRICE_SOURCE: "none", **ELEC_PERIOD}],
+        "capacity_periods": [{"from": None, CONF_CAPACITY_PRICE: 53.55}],
     }
     await hass.async_block_till_done()
     result = await settings_step(hass, both_entry, ELEC_EAN, "capacity")
-    assert suggested(result) == {CONF_CAPACITY_PRICE: 53.55}
+    assert suggested(result) == {CONF_CAPACITY_PRICE: 53.55, "start": month.isoformat()}
     result = await configure(hass, result["flow_id"], {})
-    assert saved(both_entry, ELEC_EAN) == without_prices(
-        ELEC_EAN, ELEC_SERIAL, MeterType.ELECTRICITY
-    )
+    assert saved(both_entry, ELEC_EAN)["capacity_periods"] == NO_CAPACITY
 
 
 @pytest.mark.parametrize(
@@ -1591,7 +1739,6 @@ async def test_price_gas_saved(  # noqa: PLR0917
     result = await price_form(hass, both_entry, GAS_EAN, source)
     result = await configure(hass, result["flow_id"], typed)
     assert result["reason"] == "recosting"
-    assert saved(both_entry, GAS_EAN) == {
-        **without_prices(GAS_EAN, GAS_SERIAL, MeterType.GAS),
-        **stored,
-    }
+    formula = {CONF_OFFTAKE_FACTOR: 1, CONF_OFFTAKE_OFFSET: 0, **DEFAULT_FORMULA}
+    period = {**formula, **stored} if source == "entity" else {**DEFAULT_FORMULA, **stored}
+    assert saved(both_entry, GAS_EAN) == with_prices(GAS_EAN, GAS_SERIAL, MeterType.GAS, period)
