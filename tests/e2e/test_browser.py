@@ -4,10 +4,11 @@ One walk through what a household does: log in, add the Fluvius account with its
 meter (first with a mistyped EAN), add the gas meter with "Add meter" (no password asked), look
 at both devices' pages, set fixed prices in the electricity meter's settings (a menu, then the
 price source, then a form with only that source's fields), put the imported energy and cost
-statistics on the Energy dashboard and read a past day there, energy and cost; then switch the
-meter to a price entity with no history (a template sensor), its fallback prices pre-filled from
-the fixed prices, and read the same day's costs again. Every value shown is compared with the
-simulator's ground truth.
+statistics on the Energy dashboard and read a past day there, energy and cost; then give the
+meter new prices from today (issue #21): a price entity with no history (a template sensor), its
+fallback prices pre-filled from the fixed prices; the settings show the two periods, and the
+same past day's costs are read again, unchanged to the cent. Every value shown is compared with
+the simulator's ground truth.
 
 The walk runs twice, once per Home Assistant: `pinned` (the version the test plugin pins, this
 interpreter or $FLUVIUS_HA_PYTHON) and `latest` (the newest release, the interpreter named by
@@ -81,6 +82,7 @@ DOC_STEPS = {
     "fixed-prices",
     "price-entity",
     "price-entity-confirm",
+    "price-timeline",
     "device-page",
     "gas-device-page",
     "energy-config",
@@ -166,12 +168,13 @@ template:
         unit_of_measurement: "EUR/kWh"
         state: "0.25"
 """
-# Switching to the price entity pre-fills its fallback prices from the fixed prices (the day
-# tariff's); every past quarter-hour (before the entity existed) is then costed at them.
+# New prices from today with the price entity pre-fill its fallback prices from the fixed
+# prices in force (the day tariff's); they price only the new period's quarter-hours the entity
+# has none for: the past keeps its fixed prices.
 FALLBACKS = {"offtake": PRICES["consumption_high"], "injection": PRICES["injection_high"]}
-FALLBACK_PRICES = {
-    key: FALLBACKS["injection" if key.startswith("injection") else "offtake"] for key in REGISTERS
-}
+# How the settings close after a change that re-costs nothing in the past (Home Assistant's own
+# message).
+SAVED = re.compile(r"configuration was successful", re.IGNORECASE)
 
 
 def _ci() -> bool:
@@ -595,17 +598,20 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     await page.wait_for_timeout(1500)  # the cards' new layout, and the chart's animation
     await shots.take(page, "energy-cost-dashboard")
 
-    # 10. Switch the meter to a price entity with no history (the template sensor, created when
-    #     this Home Assistant started): its fallback prices come pre-filled from the fixed
-    #     prices; without them, a confirmation names the days that would have no cost. With
-    #     them, the past keeps its costs: the same day, every quarter-hour at the fallbacks.
+    # 10. New prices from today (issue #21): the price entity with no history (the template
+    #     sensor, created when this Home Assistant started), its fallback prices pre-filled
+    #     from the fixed prices in force. Nothing in the past is re-costed: the settings close
+    #     with Home Assistant's "successful", show the two periods, and the same past day's
+    #     costs stay those of the fixed prices, to the cent, in the statistics and on the
+    #     dashboard.
     await page.set_viewport_size(VIEWPORT)
-    await _switch_to_price_entity(stack, page, url, shots)
-    costs = _expected_costs(truth, day, as_of, FALLBACK_PRICES)
+    await _new_prices_from_today(stack, page, url, shots)
+    await page.wait_for_timeout(5000)  # time for a re-cost, should one (wrongly) start
+    await _wait_for_backfill(stack, progress)
     cost_changes = await _cost_changes(
-        stack, *truth.day_bounds(day), costs, progress_entity=progress, settle=False
+        stack, *truth.day_bounds(day), costs, progress_entity=progress, settle=False, timeout=30
     )
-    print(f"day {day} costs at the fallback prices: truth {costs}, statistics {cost_changes}")
+    print(f"day {day} costs after new prices from today: truth {costs}, statistics {cost_changes}")
     for key in REGISTERS:
         assert abs(cost_changes[key] - costs[key]) <= 1e-6, (key, cost_changes, costs)
     await page.set_viewport_size(COST_VIEWPORT)
@@ -614,7 +620,7 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     await _check_energy_dashboard(page, expected, costs)
     await page.mouse.move(0, COST_VIEWPORT["height"] - 1)
     await page.wait_for_timeout(1500)
-    await shots.take(page, "energy-cost-dashboard-fallback")
+    await shots.take(page, "energy-cost-dashboard-after-new-prices")
 
     # 11. In Dutch, as a Flemish household sees it: Home Assistant's language and the user's
     #     switched as `scripts/develop --language nl` does; the device page names the device
@@ -692,12 +698,11 @@ async def _pick_statistic(
     await expect(search).to_be_hidden()
 
 
-async def _open_price_form(page: Any, url: str, shots: Screenshots, source: str) -> None:
-    """The electricity meter's ⚙ (a menu) → Energy costs → the price source → its form.
-    The screenshots of the menu and the source are taken on the way to fixed prices."""
+async def _open_energy_costs(page: Any, url: str, shots: Screenshots | None = None) -> None:
+    """The electricity meter's ⚙ (a menu) → Energy costs: the menu of its price timeline
+    (with ``shots``, a screenshot of the settings menu on the way)."""
     from playwright.async_api import expect
 
-    shoot = source == "fixed"
     await page.goto(f"{url}/config/integrations/integration/fluvius")
     meter = page.locator("ha-config-sub-entry-row").filter(has_text="Electricity meter")
     await meter.get_by_role("button", name="Configure").click()
@@ -706,9 +711,33 @@ async def _open_price_form(page: Any, url: str, shots: Screenshots, source: str)
     await expect(costs).to_be_visible()
     for option in menu.values():
         await expect(page.get_by_text(option, exact=True)).to_be_visible()
-    if shoot:
+    if shots is not None:
         await shots.take(page, "meter-settings")
     await costs.click()
+    add = SETTINGS["costs"]["menu_options"]["costs_add"]
+    await expect(page.get_by_text(add, exact=True)).to_be_visible()
+
+
+async def _open_price_form(page: Any, url: str, shots: Screenshots, source: str) -> None:
+    """The electricity meter's ⚙ → Energy costs → correct its only period (no choice of the
+    period) → the price source → its form. The screenshots of the menu and the source are
+    taken on the way."""
+    from playwright.async_api import expect
+
+    await _open_energy_costs(page, url, shots)
+    correct = SETTINGS["costs"]["menu_options"]["costs_correct"]
+    # One period: no removal offered.
+    remove = SETTINGS["costs"]["menu_options"]["costs_remove"]
+    await expect(page.get_by_text(remove, exact=True)).to_have_count(0)
+    await page.get_by_text(correct, exact=True).click()
+    await _choose_source(page, shots, source)
+
+
+async def _choose_source(page: Any, shots: Screenshots, source: str) -> None:
+    """The period's price source (screenshot when fixed), submitted: that source's form."""
+    from playwright.async_api import expect
+
+    shoot = source == "fixed"
     choice = page.get_by_role("radio", name=SOURCES[source])
     await expect(choice).to_be_visible()
     await choice.check()
@@ -777,33 +806,23 @@ async def _pick_entity(page: Any, name: str) -> None:
     await expect(picker).to_contain_text(name)
 
 
-async def _imported_days(stack: Stack) -> tuple[date, date]:
-    """The first and last day of the electricity meter's imported energy statistics."""
-    rows = await stack.ws(
-        {
-            "type": "recorder/statistics_during_period",
-            "start_time": "2000-01-01T00:00:00+00:00",
-            "statistic_ids": [f"fluvius:{ELEC_EAN}_{key}" for key in REGISTERS],
-            "period": "day",
-            "types": ["change"],
-        }
-    )
-    starts = [row["start"] for series in rows.values() for row in series]
-    assert starts, rows
-    first, last = (
-        datetime.fromtimestamp(ms / 1000, BRUSSELS).date() for ms in (min(starts), max(starts))
-    )
-    return first, last
-
-
-async def _switch_to_price_entity(stack: Stack, page: Any, url: str, shots: Screenshots) -> None:
-    """The electricity meter's settings: the template price sensor, with the fallback prices
-    pre-filled from the fixed prices. Emptied first, the confirmation names the days that
-    would have no cost (and that the sensor keeps no long-term statistics); back in the form
-    (as typed) they are entered again, and the remaining warning is confirmed."""
+async def _new_prices_from_today(stack: Stack, page: Any, url: str, shots: Screenshots) -> None:
+    """The electricity meter's settings: new prices from a date (today, the default) with
+    the template price sensor, its fallback prices pre-filled from the fixed prices in force.
+    Its period starts today, after the imported history: no day without cost to confirm,
+    only that the sensor keeps no long-term statistics. Saved, nothing in the past is
+    re-costed; the Energy costs menu then shows both periods."""
     from playwright.async_api import expect
 
-    await _open_price_form(page, url, shots, "entity")
+    await _open_energy_costs(page, url)
+    options = SETTINGS["costs"]["menu_options"]
+    await page.get_by_text(options["costs_add"], exact=True).click()
+    start = SETTINGS["costs_add"]["data"]["start"]
+    await expect(page.get_by_text(SETTINGS["costs_add"]["title"].split(" {")[0])).to_be_visible()
+    await expect(page.locator("ha-selector-date").filter(has_text=start)).to_be_visible()
+    await page.get_by_role("button", name="Submit").click()  # today, as pre-filled
+    await _choose_source(page, shots, "entity")
+
     labels = SETTINGS["costs_entity"]["data"]
     fallbacks = {d: _number_field(page, labels[f"fallback_{d}"]) for d in FALLBACKS}
     await expect(fallbacks["offtake"]).to_be_visible()
@@ -819,39 +838,34 @@ async def _switch_to_price_entity(stack: Stack, page: Any, url: str, shots: Scre
     await page.wait_for_timeout(500)  # the dialog's new size
     await shots.take(page, "price-entity")
     await page.set_viewport_size(VIEWPORT)
-
-    for field in fallbacks.values():
-        await field.fill("")
     await page.get_by_role("button", name="Submit").click()
-    both = SETTINGS["entity_unpriced_no_state_class"]
-    await expect(page.get_by_text(both["title"], exact=True)).to_be_visible()
-    days_text = page.get_by_text(re.compile(r"\d+ days, from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d"))
-    found = re.search(
-        r"(\d+) days, from (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", await days_text.inner_text()
-    )
-    assert found, await days_text.inner_text()
-    first, last = await _imported_days(stack)
-    shown = (int(found[1]), date.fromisoformat(found[2]), date.fromisoformat(found[3]))
-    assert shown == ((last - first).days + 1, first, last), (shown, first, last)
-    await expect(page.get_by_text("has no state class", exact=False).first).to_be_visible()
-    print(f"confirmation: {shown[0]} days without cost, {first} to {last}")
-    await shots.take(page, "price-entity-confirm")
 
-    # Back to the form: as typed (the entity chosen, the fallbacks empty).
-    await page.get_by_text(both["menu_options"]["costs_entity"], exact=True).click()
-    await expect(fallbacks["offtake"]).to_be_visible()
-    await expect(page.locator("ha-selector-entity")).to_contain_text(PRICE_ENTITY_NAME)
-    for field in fallbacks.values():
-        assert await field.input_value() == ""
-    for direction, price in FALLBACKS.items():
-        await fallbacks[direction].fill(str(price))
-    await page.wait_for_timeout(300)
-    await page.get_by_role("button", name="Submit").click()
     no_class = SETTINGS["entity_no_state_class"]
     await expect(page.get_by_text(no_class["title"], exact=True)).to_be_visible()
-    await shots.take(page, "price-entity-no-state-class")
+    await expect(page.get_by_text("has no state class", exact=False).first).to_be_visible()
+    await shots.take(page, "price-entity-confirm")
     await page.get_by_text(no_class["menu_options"]["costs_save"], exact=True).click()
-    await _close_success(page)
+    done = page.get_by_text(SAVED)
+    await expect(done).to_be_visible()
+    await expect(page.get_by_text(RECOSTING.split(". ")[0])).to_have_count(0)
+    close = page.locator("ha-button").filter(has_text=re.compile(r"^\s*Close\s*$"))
+    await close.click()
+    await expect(done).to_be_hidden()
+
+    # The timeline: the fixed prices from the start of the history, the sensor from today.
+    await _open_energy_costs(page, url)
+    words = STRINGS["common"]
+    today = datetime.now(BRUSSELS).date().isoformat()
+    dialog = page.locator("ha-dialog, dialog-data-entry-flow").first
+    await expect(dialog).to_contain_text(words["period_start"])
+    await expect(dialog).to_contain_text(words["period_from"].format(day=today))
+    await expect(dialog).to_contain_text(f"day {PRICES['consumption_high']}")
+    await expect(page.get_by_text(options["costs_remove"], exact=True)).to_be_visible()
+    await page.wait_for_timeout(300)
+    await shots.take(page, "price-timeline")
+    # The dialog's ✕ (a "Close" button without text) leaves the menu.
+    await page.get_by_role("button", name="Close").first.click()
+    await expect(page.get_by_text(options["costs_add"], exact=True)).to_be_hidden()
 
 
 async def _pick_cost_statistics(page: Any, tariff: str, shots: Screenshots) -> None:
