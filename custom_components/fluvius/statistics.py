@@ -32,19 +32,16 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
-from .api.brussels import day_of as local_day
 from .api.models import Interval, MeterType, Reading, Register, Resolution, ValueStatus
 from .const import DOMAIN
-from .costs import MeterCosts, cost_metadata, unpriced_ranges
+from .costs import MeterCosts, cost_metadata
 from .days import DayTotals, day_bounds, day_of
-from .price_timeline import HourRange, Timeline, before, midnight, recosted, spliced
-from .prices import async_history_start
 from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .recorded import EPOCH, async_read, first_hour
+from .recosting import Recosting
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -177,6 +174,17 @@ class FluviusStatistics:
         self._registers = REGISTERS[meter_type]
         self._costs = costs or MeterCosts(hass, ean, meter_type, PriceSettings())
         self._store = store
+        self.recosting = Recosting(self, store) if store is not None else None
+
+    @property
+    def hass(self) -> HomeAssistant:
+        """The instance the statistics are written to."""
+        return self._hass
+
+    @property
+    def label(self) -> str:
+        """The meter's name in statistic names and logs (EAN masked)."""
+        return self._label
 
     @property
     def energy_ids(self) -> list[str]:
@@ -236,9 +244,9 @@ class FluviusStatistics:
             for register, series in present.items()
         ]
         costs = await self._costs.async_costs(intervals)
-        batch += self._cost_batch(costs.series)
+        batch += self.cost_batch(costs.series)
         result = ImportResult(first_hour=first, last_hour=last)
-        result.rows = await self._async_write(batch)
+        result.rows = await self.async_write(batch)
         if self._store is not None and self._costs.enabled:
             self._store.mark_costed(costs.covered, costs.unpriced)
         _LOGGER.debug(
@@ -246,7 +254,7 @@ class FluviusStatistics:
         )
         return result
 
-    def _cost_batch(
+    def cost_batch(
         self, costs: dict[Register, dict[datetime, float]], *, every_register: bool = False
     ) -> list[tuple[StatisticMetaData, dict[datetime, float]]]:
         """The cost series to write; ``every_register``: an entry for each register the
@@ -262,7 +270,7 @@ class FluviusStatistics:
             if every_register or costs.get(register)
         ]
 
-    async def _async_write(
+    async def async_write(
         self,
         batch: list[tuple[StatisticMetaData, dict[datetime, float]]],
         replaced: tuple[datetime, datetime] | None = None,
@@ -309,124 +317,15 @@ class FluviusStatistics:
         return written
 
     async def async_recost_if_changed(self) -> bool:
-        """Re-cost what the price timeline changed since the cost statistics were written:
-        the hours whose period's prices differ (``price_timeline.recosted``), nothing else.
-
-        A new source for the whole history (or none any more) clears the cost statistics and
-        writes them again; otherwise each changed range is re-costed a month at a time, its
-        hours replaced and every later sum carried on, so the cumulative sums stay
-        continuous. Progress is recorded per month (``price_timeline.spliced``): a restart
-        re-costs only what is left. The history comes from the kept intervals; hours
-        imported before they were kept are costed from their hourly energy. True when
-        anything was re-costed.
-        """
-        if self._store is None:
-            return False
-        await self._store.async_load()
-        wanted = self._costs.signatures
-        costed = self._store.costed_with or Timeline.of("unknown")
-        ranges = recosted(costed, wanted)
-        if not ranges:
-            return False
-        first = await self.async_first_hour()
-        last = await self.async_last_hour()
-        whole = ranges == (HourRange(None, None),)
-        if not whole and self._costs.enabled and (last is None or not before(ranges, last + HOUR)):
-            # Nothing imported is priced differently (new prices from today): nothing to do.
-            self._store.costed_with = wanted
-            await self._store.async_save()
-            return False
-        if whole:
-            get_instance(self._hass).async_clear_statistics(self.cost_ids)
-            self._store.clear_unpriced()
-        if self._costs.enabled and first is not None and last is not None:
-            _LOGGER.info("Fluvius: re-costing %s (%d ranges)", self._label, len(ranges))
-            for hours in ranges:
-                costed = await self._async_recost(hours, first, last + HOUR, costed, wanted, whole)
-            self._costs.report.recosted = dt_util.utcnow().isoformat()
-        elif not self._costs.enabled and not whole:
-            get_instance(self._hass).async_clear_statistics(self.cost_ids)
-            self._store.clear_unpriced()
-        self._costs.summarise_unpriced(self._store.unpriced)
-        self._store.costed_with = wanted
-        await self._store.async_save()
-        return True
-
-    async def _async_recost(  # noqa: PLR0917
-        self,
-        hours: HourRange,
-        first: datetime,
-        end: datetime,
-        costed: Timeline[str],
-        wanted: Timeline[str],
-        whole: bool,
-    ) -> Timeline[str]:
-        """Re-cost one changed range of the history [first, end), a month of local days at a
-        time, recording each month as done; returns what the costs are made with then."""
-        assert self._store is not None
-        start = first if hours.start is None else max(hours.start, first)
-        stop = end if hours.end is None else min(hours.end, end)
-        day: date | None = None if hours.start is None else local_day(hours.start)
-        cursor = start
-        while cursor < stop:
-            next_day = local_day(cursor) + _RECOST_STEP
-            chunk_end = min(midnight(next_day), stop)
-            costs = await self._costs.async_costs(await self._history(cursor, chunk_end))
-            last_chunk = chunk_end >= stop
-            if whole:
-                await self._async_write(self._cost_batch(costs.series))
-            else:
-                batch = self._cost_batch(costs.series, every_register=True)
-                await self._async_write(batch, (cursor, chunk_end), resum=last_chunk)
-            self._store.mark_costed(costs.covered, costs.unpriced)
-            done_until: date | None = next_day
-            if last_chunk:
-                done_until = None if hours.end is None else local_day(hours.end)
-            costed = spliced(costed, wanted, day, done_until)
-            self._store.costed_with = costed
-            await self._store.async_save()
-            day, cursor = next_day, chunk_end
-        return costed
-
-    async def _async_cost(self, start: datetime, end: datetime) -> None:
-        """Write the cost rows of [start, end) from the history, a month at a time, and
-        remember which quarter-hours stayed without a price."""
-        assert self._store is not None
-        while start < end:
-            chunk_end = min(start + _BASELINE_LOOKBACK, end)
-            costs = await self._costs.async_costs(await self._history(start, chunk_end))
-            await self._async_write(self._cost_batch(costs.series))
-            self._store.mark_costed(costs.covered, costs.unpriced)
-            start = chunk_end
+        """Re-cost what new prices changed in the imported history (recosting.py)."""
+        return False if self.recosting is None else await self.recosting.async_recost_if_changed()
 
     async def async_price_unpriced(self) -> int:
-        """Cost the hours imported without a price where the price source now has one (a
-        sensor that was unavailable, whose statistics came later); returns how many
-        quarter-hours are still without a price."""
-        if self._store is None or not self._costs.enabled:
-            return 0
-        await self._store.async_load()
-        ranges = unpriced_ranges(self._store.unpriced)
-        # Only a price entity prices hours later, and only those of its own periods since
-        # its recorded history starts.
-        since: dict[str, datetime | None] = {}
-        pending: list[tuple[datetime, datetime]] = []
-        for entity_id, bounds in self._costs.entity_periods() if ranges else []:
-            if entity_id not in since:
-                since[entity_id] = await async_history_start(self._hass, entity_id)
-            if (recorded := since[entity_id]) is None:
-                continue
-            low = recorded if bounds.start is None else max(bounds.start, recorded)
-            for start, end in ranges:
-                high = end if bounds.end is None else min(end, bounds.end)
-                if max(start, low) < high:
-                    pending.append((max(start, low), high))
-        for first, last in pending:
-            await self._async_cost(_floor_hour(first), _floor_hour(last - QUARTER) + HOUR)
-        self._costs.summarise_unpriced(self._store.unpriced)
-        return len(self._store.unpriced)
+        """Cost what was imported without a price where the source has one now
+        (recosting.py); returns how many quarter-hours still have none."""
+        return 0 if self.recosting is None else await self.recosting.async_price_unpriced()
 
-    async def _history(self, start: datetime, end: datetime) -> list[Interval]:
+    async def async_history(self, start: datetime, end: datetime) -> list[Interval]:
         """Intervals of [start, end): the kept ones, else hours from the energy statistics."""
         assert self._store is not None
         kept = self._store.get(start, end)

@@ -21,7 +21,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluvius import statistics as fluvius_statistics
+from custom_components.fluvius import recosting, statistics as fluvius_statistics
 from custom_components.fluvius.api.brussels import BRUSSELS
 from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.price_timeline import (
@@ -153,7 +153,7 @@ async def test_periods_added_corrected_and_removed_recost_their_hours_only(
     every hour equals the truth × the prices of its Brussels day, to 1e-6, with sums running
     from zero; and nothing before the changed period is written again."""
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(fluvius_statistics, "_RECOST_STEP", timedelta(days=3))  # many chunks
+    monkeypatch.setattr(recosting, "_RECOST_STEP", timedelta(days=3))  # many chunks
     freezer.move_to(SPRING)
     truth = fluvius.truth(ELEC_EAN)
     entry = account_entry([ELEC], DAYS, prices={"price_source": "fixed", **FIXED})
@@ -280,7 +280,7 @@ async def test_a_restart_during_a_recost_resumes_it(
     """New prices from a past day, re-costed a few days at a time; Home Assistant stops
     after two of its chunks. After the restart the re-cost goes on from where it stopped
     (the chunks done are not written again) and every hour and sum equals the truth."""
-    monkeypatch.setattr(fluvius_statistics, "_RECOST_STEP", timedelta(days=2))
+    monkeypatch.setattr(recosting, "_RECOST_STEP", timedelta(days=2))
     freezer.move_to(SPRING)
     truth = fluvius.truth(ELEC_EAN)
     entry = account_entry([ELEC], DAYS, prices={"price_source": "fixed", **FIXED})
@@ -288,7 +288,7 @@ async def test_a_restart_during_a_recost_resumes_it(
     start = truth.day_bounds(TODAY - timedelta(days=DAYS))[0]
     quarters = truth.intervals(start, truth.published_until(SPRING), as_of=SPRING)
     chunks = 0
-    real_write = fluvius_statistics.FluviusStatistics._async_write
+    real_write = fluvius_statistics.FluviusStatistics.async_write
 
     async def stopping_write(self: Any, batch: Any, replaced: Any = None, **kw: Any) -> int:
         nonlocal chunks
@@ -300,13 +300,13 @@ async def test_a_restart_during_a_recost_resumes_it(
 
     async with runs([entry]).run() as hass:
         timeline = current(hass, entry).added(fixed(NEW), now=SPRING, start=d1)
-        monkeypatch.setattr(fluvius_statistics.FluviusStatistics, "_async_write", stopping_write)
+        monkeypatch.setattr(fluvius_statistics.FluviusStatistics, "async_write", stopping_write)
         await save(hass, entry, timeline)
         assert chunks == 3
         own = hass.config_entries.async_get_entry(entry.entry_id)
         assert own is not None
         restarted = copy_entry(own)  # with the new prices, as saved
-    monkeypatch.setattr(fluvius_statistics.FluviusStatistics, "_async_write", real_write)
+    monkeypatch.setattr(fluvius_statistics.FluviusStatistics, "async_write", real_write)
     with watching(monkeypatch) as writes:
         async with runs([restarted]).run() as hass:
             assert writes.first() == midnight(d1 + timedelta(days=4))  # two chunks were done
