@@ -1,13 +1,11 @@
-"""A meter's energy costs and capacity tariff in its settings, as price timelines
-(price_timeline.py): periods, each from a Brussels day with its own prices.
+"""A meter's energy costs in its settings, as a price timeline (price_timeline.py): periods,
+each from a Brussels day with its own prices (the capacity tariff's: capacity_flow.py).
 
 *Energy costs* is a menu that shows the timeline, one line per period: new prices from a
 day (today by default; the period in force that day pre-fills the forms and ends the day
 before), a period corrected (a typo: only its hours are re-costed), or a period removed (the
 one before reaches on). Both lead to the same steps as before: where the prices come from,
-then only that source's fields. *Capacity tariff* takes a price per kW per year and the
-month it applies from (a period starting that month is corrected, else one is added); with
-two periods or more it is a menu that can also remove one.
+then only that source's fields.
 
 Whatever is saved, the subentry holds the prices only as their timelines
 (``price_timeline.with_timelines``). The settings close with the "recosting" message only
@@ -68,7 +66,7 @@ from .settings_steps import MeterSettingsSteps
 
 
 class CostSteps(MeterSettingsSteps):
-    """The energy costs and capacity tariff steps of a meter's settings."""
+    """The energy costs steps of a meter's settings."""
 
     # The period worked on: its first day (None: the first period), and whether it is new
     # (prices from that day on) or corrected.

@@ -134,6 +134,13 @@ def table(figures: dict[str, Any], when: datetime) -> str:
             "to Fluvius)",
         ),
         (
+            "new prices over time (issue #21), live portal",
+            f"new prices from today: {fill['new_prices_from_today_seconds']:.2f} s (nothing "
+            f"in the past re-costed), against {fill['recost_seconds']:.1f} s for the whole "
+            f"history; new prices from the 1st of last month: "
+            f"{fill['new_prices_from_last_month_seconds']:.1f} s (those days re-costed)",
+        ),
+        (
             "the recorder alone, same rows",
             f"{floor['wall_seconds']:.1f} s for Home Assistant's recorder to import "
             f"{floor['rows']} hourly rows in 31-day batches, without the integration (the "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, time as clock_time, timedelta
+from datetime import UTC, date, datetime, time as clock_time, timedelta
 import json
 import os
 from pathlib import Path
@@ -38,8 +38,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.fluvius.api.brussels import BRUSSELS
+from custom_components.fluvius.api.models import MeterType
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
+from custom_components.fluvius.price_timeline import energy_timeline, with_timelines
+from custom_components.fluvius.pricing import PriceSettings
 from tests.entries import ELEC, GAS, account_entry, coordinator as meter_coordinator
 from tests.simulator import FluviusSimulator, SimClock
 from tests.simulator.demo import DEMO_NOW, ELEC_EAN, GAS_EAN
@@ -244,11 +247,21 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
     assert coordinator.statistics.costs.report.recosted is not None, "no re-cost ran"
     cost_rows = await _row_count(hass, "_cost")
     assert cost_rows > 0, "the re-cost wrote no cost row"
+    # New prices from today (issue #21): the past keeps its costs, nothing is re-costed; and
+    # new prices from the 1st of last month: that month and this one are re-costed.
+    recosted_at = coordinator.statistics.costs.report.recosted
+    from_today = await _timed_new_prices(hass, entry, None)
+    assert coordinator.statistics.costs.report.recosted == recosted_at, "today re-costed"
+    last_month = dt_util.utcnow().astimezone(BRUSSELS).date().replace(day=1) - timedelta(days=1)
+    from_last_month = await _timed_new_prices(hass, entry, last_month.replace(day=1))
+    assert coordinator.statistics.costs.report.recosted != recosted_at, "no re-cost ran"
     _record(
         f"backfill:{_dialect()}",
         {
             "store_kib": store_kib,
             "recost_seconds": recost,
+            "new_prices_from_today_seconds": from_today,
+            "new_prices_from_last_month_seconds": from_last_month,
             "cost_rows": cost_rows,
             "days": days,
             "pause_seconds": backfill.PAUSE_SECONDS,
@@ -262,6 +275,25 @@ async def test_backfill(hass: HomeAssistant, threaded_sim: FluviusSimulator) -> 
             "statistic_rows": rows,
         },
     )
+
+
+async def _timed_new_prices(hass: HomeAssistant, entry: Any, start: date | None) -> float:
+    """Seconds from saving new fixed prices from a day (None: today) as the settings flow
+    does to the end of what that re-costs (background task and recorder included)."""
+    subentry = next(iter(entry.subentries.values()))
+    timeline = energy_timeline(subentry.data, MeterType.ELECTRICITY)
+    prices = PriceSettings.from_data(
+        {"price_source": "fixed", "price_consumption_high": 0.25 + len(timeline.periods) / 100},
+        MeterType.ELECTRICITY,
+    )
+    new = timeline.added(prices, now=dt_util.utcnow(), start=start)
+    wall = freezegun_api.real_perf_counter()
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data=with_timelines(subentry.data, MeterType.ELECTRICITY, energy=new)
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    return freezegun_api.real_perf_counter() - wall
 
 
 @pytest.mark.parametrize("persistent_database", [True])
