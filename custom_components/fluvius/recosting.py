@@ -133,7 +133,7 @@ class Recosting:
                 done_until = None if hours.end is None else local_day(hours.end)
             costed = spliced(costed, wanted, day, done_until)
             self._store.costed_with = costed
-            await self._store.async_save()
+            self._store.schedule_save()  # written at the latest when Home Assistant stops
             day, cursor = next_day, chunk_end
         return costed
 
