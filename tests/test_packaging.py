@@ -143,6 +143,60 @@ def test_translations_complete() -> None:
         assert _keys(other) == _keys(strings), lang
 
 
+# hassfest's rules for translation files (script/hassfest/translations.py of Home Assistant
+# core, 2025-2026: a translation key, a placeholder, a flow's data descriptions).
+TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
+SLUG = re.compile(r"^[a-z0-9_]+$")
+PLACEHOLDER = re.compile(r"{([^{}]*)}")
+TOP_LEVEL = {
+    "title",
+    "config",
+    "config_subentries",
+    "options",
+    "selector",
+    "device",
+    "entity",
+    "exceptions",
+    "issues",
+    "services",
+    "common",
+}
+
+
+def _values(node: object, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        return [item for key, value in node.items() for item in _values(value, f"{path}.{key}")]
+    assert isinstance(node, str), path
+    return [(path, node)]
+
+
+@pytest.mark.parametrize("name", ["strings.json", "en.json", "nl.json", "fr.json"])
+def test_translations_follow_hassfest_rules(name: str) -> None:
+    """What hassfest rejects in a translation file: an unknown top-level section, a selector
+    option or unit that is not a translation key, a common key that is not a slug, a data
+    description without its field, a subentry flow without its entry type and initiate
+    text, and values with a quoted or non-identifier placeholder or surrounding spaces."""
+    path = INTEGRATION / name if name == "strings.json" else INTEGRATION / "translations" / name
+    data = json.loads(path.read_text())
+    assert set(data) <= TOP_LEVEL
+    for key, selector in data.get("selector", {}).items():
+        for kind in ("options", "unit_of_measurement", "choices"):
+            for option in selector.get(kind, {}):
+                assert TRANSLATION_KEY.match(option), (key, kind, option)
+    assert all(SLUG.match(key) for key in data.get("common", {}))
+    flows = [data["config"], *data.get("config_subentries", {}).values()]
+    for flow in flows:
+        for step_id, step in flow["step"].items():
+            assert set(step.get("data_description", {})) <= set(step.get("data", {})), step_id
+    for subentry in data.get("config_subentries", {}).values():
+        assert "entry_type" in subentry
+        assert "user" in subentry["initiate_flow"]
+    for where, value in _values(data):
+        assert value == value.strip(), where
+        assert not re.search(r"'{\w+}'", value), where
+        assert all(field.isidentifier() for field in PLACEHOLDER.findall(value)), where
+
+
 def test_icons_match_entities() -> None:
     """Every icon translation key names an entity translation key."""
     icons = json.loads((INTEGRATION / "icons.json").read_text())

@@ -107,6 +107,8 @@ GAS_UNIT_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.LIST,
     )
 )
+# The capacity price's unit in euro, translated (selector.capacity_price.unit_of_measurement).
+EURO_PER_KW_YEAR = "eur_per_kw_year"
 FACTOR_SELECTOR = NumberSelector(NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX))
 
 
@@ -187,7 +189,10 @@ def capacity_schema(currency: str) -> probatio.Schema:
     """The capacity tariff's price, per kW per year (the unit in the user's language for
     euro, the currency of a Fluvius bill), and the month it applies from (empty: from the
     start of the history)."""
-    price = _amount(f"{currency}/kW/year", minimum=0, translation_key=CONF_CAPACITY_PRICE)
+    # A selector's unit is a translation key (hassfest: lowercase, no slash): euro, the
+    # currency of a Fluvius bill, has one; any other currency is shown as it is.
+    unit = EURO_PER_KW_YEAR if currency == "EUR" else f"{currency}/kW/year"
+    price = _amount(unit, minimum=0, translation_key=CONF_CAPACITY_PRICE)
     return probatio.Schema(
         {
             probatio.Optional(CONF_CAPACITY_PRICE): price,

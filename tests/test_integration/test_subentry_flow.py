@@ -1008,7 +1008,9 @@ async def test_price_fixed_saved(
 ) -> None:
     """Fixed prices are stored as the meter's one period, with nothing else changed, without
     a request or login; the entry stays loaded; the form shows them again."""
-    await set_up(hass, both_entry)
+    # The history imports first: their requests are not the flow's (the flow reads the
+    # imported hours from the recorder, which lets a running import go on meanwhile).
+    await set_up_imported(hass, both_entry)
     before = requests_sent(fluvius)
     gas = saved(both_entry, GAS_EAN)
     prices = {**DUAL_PRICES, "price_injection_low": 0}
@@ -1643,7 +1645,7 @@ async def test_capacity_tariff(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "capacity_price"
     assert fields(result) == {CONF_CAPACITY_PRICE, "start"}
-    assert selector(result, CONF_CAPACITY_PRICE).config["unit_of_measurement"] == "EUR/kW/year"
+    assert selector(result, CONF_CAPACITY_PRICE).config["unit_of_measurement"] == "eur_per_kw_year"
     assert result["description_placeholders"]["currency"] == "EUR"
     assert result["description_placeholders"]["periods"] == (
         "- **Start of the history**: no capacity price"

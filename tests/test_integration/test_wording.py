@@ -135,7 +135,7 @@ async def test_units_in_the_users_language(
     units[CONF_CAPACITY_PRICE] = _unit(result, CONF_CAPACITY_PRICE)
     assert units == {
         CONF_HISTORY_DAYS: ("days", CONF_HISTORY_DAYS),
-        CONF_CAPACITY_PRICE: ("EUR/kW/year", CONF_CAPACITY_PRICE),
+        CONF_CAPACITY_PRICE: ("eur_per_kw_year", CONF_CAPACITY_PRICE),
     }
     expected = {
         "en": ("days", "EUR/kW/year"),
