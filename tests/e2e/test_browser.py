@@ -606,8 +606,9 @@ async def _walkthrough(stack: Stack, page: Any, shots: Screenshots) -> None:
     #     dashboard.
     await page.set_viewport_size(VIEWPORT)
     await _new_prices_from_today(stack, page, url, shots)
-    await page.wait_for_timeout(5000)  # time for a re-cost, should one (wrongly) start
+    await page.wait_for_timeout(1000)  # a re-cost, should one (wrongly) start, has begun
     await _wait_for_backfill(stack, progress)
+    await _wait_for_idle(stack, progress)  # and has ended: its costs would be written
     cost_changes = await _cost_changes(
         stack, *truth.day_bounds(day), costs, progress_entity=progress, settle=False, timeout=30
     )
@@ -1095,6 +1096,19 @@ async def _cost_changes(
             )
         previous = changes
         await asyncio.sleep(2)
+
+
+async def _wait_for_idle(stack: Stack, entity_id: str, timeout: float = 120) -> None:
+    """Poll the History import sensor until nothing runs (its ``activity`` is ``idle``)."""
+    deadline = time.monotonic() + timeout
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        with suppress(aiohttp.ClientResponseError):
+            state = await stack.rest(f"/api/states/{entity_id}")
+            if state.get("attributes", {}).get("activity") == "idle":
+                return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the History import still runs after {timeout:.0f} s: {state}")
 
 
 async def _wait_for_backfill(stack: Stack, entity_id: str, timeout: float = 480) -> None:
