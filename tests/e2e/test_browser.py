@@ -24,7 +24,7 @@ Without Chromium or Playwright the test skips, except under CI=true, where it fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -1098,27 +1098,32 @@ async def _cost_changes(
         await asyncio.sleep(2)
 
 
-async def _wait_for_idle(stack: Stack, entity_id: str, timeout: float = 120) -> None:
-    """Poll the History import sensor until nothing runs (its ``activity`` is ``idle``)."""
+async def _wait_for_progress(
+    stack: Stack, entity_id: str, done: Callable[[dict[str, Any]], bool], timeout: float
+) -> None:
+    """Poll the History import sensor over REST until ``done`` holds for its state."""
     deadline = time.monotonic() + timeout
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
         with suppress(aiohttp.ClientResponseError):
             state = await stack.rest(f"/api/states/{entity_id}")
-            if state.get("attributes", {}).get("activity") == "idle":
+            if done(state):
                 return
         await asyncio.sleep(0.5)
-    raise AssertionError(f"the History import still runs after {timeout:.0f} s: {state}")
+    raise AssertionError(f"the History import is not there after {timeout:.0f} s: {state}")
+
+
+async def _wait_for_idle(stack: Stack, entity_id: str, timeout: float = 120) -> None:
+    """Until nothing runs (its ``activity`` is ``idle``)."""
+    await _wait_for_progress(
+        stack, entity_id, lambda state: state["attributes"].get("activity") == "idle", timeout
+    )
 
 
 async def _wait_for_backfill(stack: Stack, entity_id: str, timeout: float = 480) -> None:
-    """Poll the History import sensor over REST until it reaches 100 %."""
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        with suppress(aiohttp.ClientResponseError):
-            state = await stack.rest(f"/api/states/{entity_id}")
-            if state["state"] not in ("unknown", "unavailable") and float(state["state"]) >= 100:
-                return
-        await asyncio.sleep(1)
-    raise AssertionError(f"history import did not finish in {timeout:.0f} s: {state}")
+    """Until the history import reaches 100 %."""
+
+    def complete(state: dict[str, Any]) -> bool:
+        return state["state"] not in ("unknown", "unavailable") and float(state["state"]) >= 100
+
+    await _wait_for_progress(stack, entity_id, complete, timeout)
