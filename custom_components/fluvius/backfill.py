@@ -28,13 +28,13 @@ import logging
 
 from homeassistant.util import dt as dt_util
 
-from .api.brussels import BRUSSELS
+from .api.brussels import BRUSSELS, day_of
 from .api.client import FluviusClient
 from .api.errors import FluviusAuthError, FluviusError
 from .api.fetching import IMPORT_PAUSE_SECONDS, IMPORT_STEP_DAYS
 from .api.models import Interval, Resolution
 from .const import REVISION_DAYS
-from .days import DayTotals, daily_total_days, day_bounds, day_of, runs
+from .days import DayTotals, daily_total_days, day_bounds, runs
 from .peaks import MeasuredPeak, day_peaks
 from .quarter_hours import QuarterHourStore
 from .revisions import async_fetch_changed

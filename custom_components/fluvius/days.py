@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from homeassistant.util import dt as dt_util
 
-from .api.brussels import BRUSSELS
+from .api.brussels import BRUSSELS, day_of
 from .api.models import Interval, Register, Resolution
 
 # Totals are kept to the Wh (3 decimals); a difference below this is rounding, not a revision.
@@ -39,11 +39,6 @@ def day_bounds(day: date, start_hour: int) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(start_hour), BRUSSELS)
     end = datetime.combine(day + timedelta(days=1), time(start_hour), BRUSSELS)
     return dt_util.as_utc(start), dt_util.as_utc(end)
-
-
-def day_of(instant: datetime, start_hour: int) -> date:
-    """The measurement day an instant belongs to."""
-    return (instant.astimezone(BRUSSELS) - timedelta(hours=start_hour)).date()
 
 
 def complete_days(intervals: Iterable[Interval], start_hour: int) -> dict[date, DayTotals]:

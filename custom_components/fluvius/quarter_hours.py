@@ -22,9 +22,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
+from .api.brussels import day_of
 from .api.models import Interval, Reading, Register, ValueStatus
 from .const import DOMAIN, MAX_HISTORY_DAYS, STORAGE_VERSION
-from .days import day_of
 from .price_timeline import Period, Timeline
 
 # Days kept: the longest history the settings allow, and a month for the action's range.

@@ -28,11 +28,12 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio
 
+from .api.brussels import day_of
 from .api.errors import FluviusAuthError, FluviusError
 from .api.models import Interval, MeterType, Register
 from .const import DOMAIN
 from .coordinator import FluviusCoordinator
-from .days import complete_days, day_bounds, day_of, runs
+from .days import complete_days, day_bounds, runs
 from .failures import describe
 from .models import FluviusRuntime
 from .statistics import REGISTERS

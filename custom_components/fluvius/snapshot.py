@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .api.brussels import day_of
 from .api.models import Interval, MonthlyPeak, Resolution
-from .days import DayTotals, complete_days, daily_total_days, day_bounds, day_of, totals_of
+from .days import DayTotals, complete_days, daily_total_days, day_bounds, totals_of
 
 
 @dataclass(frozen=True, slots=True)

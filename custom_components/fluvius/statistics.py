@@ -34,10 +34,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
+from .api.brussels import day_of
 from .api.models import Interval, MeterType, Reading, Register, Resolution, ValueStatus
 from .const import DOMAIN
 from .costs import MeterCosts, cost_metadata
-from .days import DayTotals, day_bounds, day_of
+from .days import DayTotals, day_bounds
 from .pricing import PriceSettings
 from .quarter_hours import QuarterHourStore
 from .recorded import EPOCH, async_read, first_hour

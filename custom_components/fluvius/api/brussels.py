@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -26,8 +27,10 @@ def day_span_utc(start: date, end: date, start_hour: int = 0) -> tuple[datetime,
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def day_of(instant: datetime, start_hour: int = 0) -> date:
-    """The (calendar or gas) day an instant belongs to."""
+    """The (calendar or gas) day an instant belongs to (remembered: the same quarter-hours
+    are placed in their day again at every poll, merge and import)."""
     return (instant.astimezone(BRUSSELS) - timedelta(hours=start_hour)).date()
 
 
