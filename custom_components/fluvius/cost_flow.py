@@ -60,7 +60,7 @@ from .price_form import (
     source_schema,
 )
 from .price_summary import lines, period_label, summary
-from .price_timeline import PeriodError, Timeline, before, midnight, recosted, with_timelines
+from .price_timeline import PeriodError, Timeline, imported, midnight, recosted, with_timelines
 from .pricing import HOUR, PriceSettings
 from .settings_steps import MeterSettingsSteps
 
@@ -363,9 +363,7 @@ class CostSteps(MeterSettingsSteps):
         known) cost otherwise under the new timeline."""
         first, last = await self._async_imported_hours()
         end = midnight(local_today(dt_util.utcnow())) if last is None else last + HOUR
-        return any(
-            first is None or r.end is None or r.end > first for r in before(recosted(old, new), end)
-        )
+        return bool(imported(recosted(old, new), first, end))
 
     async def _async_period_hours(self) -> tuple[datetime | None, datetime | None]:
         """The imported hours of the period worked on (as it would be saved): its oldest

@@ -35,24 +35,8 @@ from typing import Any
 
 from .api.brussels import day_of, day_start, local_today
 from .api.models import MeterType
-from .const import (
-    CONF_CAPACITY_PERIODS,
-    CONF_CAPACITY_PRICE,
-    CONF_FALLBACK_GAS,
-    CONF_FALLBACK_INJECTION,
-    CONF_FALLBACK_OFFTAKE,
-    CONF_GAS_PRICE,
-    CONF_GAS_PRICE_UNIT,
-    CONF_INJECTION_FACTOR,
-    CONF_INJECTION_OFFSET,
-    CONF_OFFTAKE_FACTOR,
-    CONF_OFFTAKE_OFFSET,
-    CONF_PRICE_ENTITY,
-    CONF_PRICE_PERIODS,
-    CONF_PRICE_PREFIX,
-    CONF_PRICE_SOURCE,
-)
-from .pricing import ELECTRICITY, PriceSettings
+from .const import CONF_CAPACITY_PERIODS, CONF_CAPACITY_PRICE, CONF_PRICE_PERIODS
+from .pricing import PRICE_KEYS, PriceSettings
 
 # The stored key of a period's first day (ISO date; null for the first period).
 START = "from"
@@ -228,6 +212,14 @@ def before(ranges: Sequence[HourRange], end: datetime) -> tuple[HourRange, ...]:
     )
 
 
+def imported(
+    ranges: Sequence[HourRange], first: datetime | None, end: datetime
+) -> tuple[HourRange, ...]:
+    """The parts of the ranges in the imported hours [first, end) (``first`` None: not
+    known, from the start): what a change re-costs of the history."""
+    return tuple(r for r in before(ranges, end) if first is None or r.end is None or r.end > first)
+
+
 def _energy_prices(data: Mapping[str, Any], meter_type: MeterType) -> PriceSettings:
     """A period's energy prices (the capacity price has a timeline of its own)."""
     return replace(PriceSettings.from_data(data, meter_type), capacity_price=None)
@@ -284,26 +276,6 @@ def capacity_data(timeline: Timeline[float | None]) -> dict[str, Any]:
     }
 
 
-# The flat price keys of before the timelines (now a period's keys inside the stored lists).
-FLAT_PRICE_KEYS = frozenset(
-    {
-        CONF_PRICE_SOURCE,
-        CONF_PRICE_ENTITY,
-        CONF_OFFTAKE_FACTOR,
-        CONF_OFFTAKE_OFFSET,
-        CONF_INJECTION_FACTOR,
-        CONF_INJECTION_OFFSET,
-        CONF_GAS_PRICE,
-        CONF_GAS_PRICE_UNIT,
-        CONF_FALLBACK_OFFTAKE,
-        CONF_FALLBACK_INJECTION,
-        CONF_FALLBACK_GAS,
-        CONF_CAPACITY_PRICE,
-        *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
-    }
-)
-
-
 def with_timelines(
     data: Mapping[str, Any],
     meter_type: MeterType,
@@ -316,7 +288,7 @@ def with_timelines(
     energy = energy_timeline(data, meter_type) if energy is None else energy
     capacity = capacity_timeline(data) if capacity is None else capacity
     return {
-        **{key: value for key, value in data.items() if key not in FLAT_PRICE_KEYS},
+        **{key: value for key, value in data.items() if key not in PRICE_KEYS},
         **energy_data(energy, meter_type),
         **capacity_data(capacity),
     }

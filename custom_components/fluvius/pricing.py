@@ -50,6 +50,26 @@ INJECTION = (Register.INJECTION_HIGH, Register.INJECTION_LOW, Register.INJECTION
 ELECTRICITY = (*OFFTAKE, *INJECTION)
 GAS_UNITS = {"m³": Register.GAS_VOLUME, "kWh": Register.GAS_ENERGY}
 
+# Every key a meter's price settings are read from (``PriceSettings.from_data``); a
+# subentry holds them only inside its price timelines (price_timeline.py).
+PRICE_KEYS = frozenset(
+    {
+        CONF_PRICE_SOURCE,
+        CONF_PRICE_ENTITY,
+        CONF_OFFTAKE_FACTOR,
+        CONF_OFFTAKE_OFFSET,
+        CONF_INJECTION_FACTOR,
+        CONF_INJECTION_OFFSET,
+        CONF_GAS_PRICE,
+        CONF_GAS_PRICE_UNIT,
+        CONF_FALLBACK_OFFTAKE,
+        CONF_FALLBACK_INJECTION,
+        CONF_FALLBACK_GAS,
+        CONF_CAPACITY_PRICE,
+        *(f"{CONF_PRICE_PREFIX}{register.value}" for register in ELECTRICITY),
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Formula:

@@ -30,7 +30,7 @@ from homeassistant.util import dt as dt_util
 
 from .api.brussels import day_of as local_day
 from .costs import unpriced_ranges
-from .price_timeline import HourRange, Timeline, before, midnight, recosted, spliced
+from .price_timeline import HourRange, Timeline, imported, midnight, recosted, spliced
 from .prices import async_history_start
 from .pricing import HourlyCosts
 from .quarter_hours import QuarterHourStore
@@ -81,12 +81,16 @@ class Recosting:
         last = await self._statistics.async_last_hour()
         whole = ranges == (HourRange(None, None),)
         costs = self._statistics.costs
-        if not whole and costs.enabled and (last is None or not before(ranges, last + HOUR)):
+        if (
+            not whole
+            and costs.enabled
+            and (last is None or not imported(ranges, first, last + HOUR))
+        ):
             # Nothing imported is priced differently (new prices from today): nothing to do.
             self._store.costed_with = wanted
             await self._store.async_save()
             return False
-        if whole:
+        if whole or not costs.enabled:
             get_instance(self._statistics.hass).async_clear_statistics(self._statistics.cost_ids)
             self._store.clear_unpriced()
         if costs.enabled and first is not None and last is not None:
@@ -94,9 +98,6 @@ class Recosting:
             for hours in ranges:
                 costed = await self._async_recost(hours, first, last + HOUR, costed, wanted, whole)
             costs.report.recosted = dt_util.utcnow().isoformat()
-        elif not costs.enabled and not whole:
-            get_instance(self._statistics.hass).async_clear_statistics(self._statistics.cost_ids)
-            self._store.clear_unpriced()
         costs.summarise_unpriced(self._store.unpriced)
         self._store.costed_with = wanted
         await self._store.async_save()

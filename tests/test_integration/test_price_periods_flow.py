@@ -28,7 +28,7 @@ from custom_components.fluvius.const import (
     CONF_PRICE_ENTITY,
     CONF_PRICE_SOURCE,
 )
-from custom_components.fluvius.price_timeline import FLAT_PRICE_KEYS
+from custom_components.fluvius.pricing import PRICE_KEYS
 from tests.entries import ELEC, account_entry
 from tests.recorded import statistics_rows
 from tests.simulator import FluviusSimulator
@@ -398,7 +398,7 @@ async def test_flat_settings_of_before_become_the_first_period(
     result = await configure(hass, result["flow_id"], {})
     assert result["reason"] == "reconfigure_successful"
     data = saved(entry, ELEC_EAN)
-    assert not set(data) & FLAT_PRICE_KEYS
+    assert not set(data) & PRICE_KEYS
     assert {key: data[key] for key in ("price_periods", "capacity_periods")} == {
         "price_periods": [
             {"from": None, **FIXED},

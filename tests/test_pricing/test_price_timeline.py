@@ -26,6 +26,7 @@ from custom_components.fluvius.price_timeline import (
     capacity_timeline,
     energy_data,
     energy_timeline,
+    imported,
     midnight,
     recosted,
     spliced,
@@ -413,3 +414,18 @@ def test_splicing_from_the_start_and_joining_equal_neighbours() -> None:
     assert spliced(old, new, None, JUNE) == Timeline.of("b")
     assert spliced(old, new, None, None) == new
     assert spliced(old, new, JUNE, None) == old
+
+
+def test_imported_keeps_what_lies_in_the_imported_hours() -> None:
+    """What a change re-costs of a history [first, end): ranges after its end or before its
+    first hour re-cost nothing; an unknown first hour reaches back to the start."""
+    first, end = midnight(MARCH), midnight(SEPTEMBER)
+    early = HourRange(None, midnight(date(2025, 2, 1)))
+    middle = HourRange(midnight(JUNE), midnight(date(2025, 7, 1)))
+    late = HourRange(midnight(date(2025, 10, 1)), None)
+    assert imported((early, middle, late), first, end) == (middle,)
+    assert imported((early, middle, late), None, end) == (early, middle)
+    assert imported((HourRange(midnight(JUNE), None),), first, end) == (
+        HourRange(midnight(JUNE), end),
+    )
+    assert imported((late,), first, end) == ()
